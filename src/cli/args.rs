@@ -1,0 +1,126 @@
+//! Command-line arguments exactly as typed: plain data, validated by clap, no side effects.
+//! `cli::mod` turns them into the objects the library needs.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::report::Format;
+use crate::rules::model::Severity;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "leakhound",
+    version,
+    about = "Find hardcoded credentials in files, staged changes and git history",
+    long_about = "Find hardcoded credentials in files, staged changes and git history.\n\n\
+Exit status: 0 nothing found, 1 findings reported, 2 an error (bad arguments, unreadable \
+config, a rule that does not compile). Warnings (unreadable files, skipped content) go to \
+stderr and do not change the exit status."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files and directories on disk ("-" reads standard input).
+    Scan(ScanArgs),
+    /// List, show and check detection rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan; "-" reads standard input. Default: the current directory.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Also scan files excluded by .gitignore, .ignore and git's exclude files.
+    #[arg(long)]
+    pub no_ignore: bool,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Options every scanning command shares.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Write the report to FILE instead of standard output (a regular file is replaced
+    /// atomically; a device or FIFO is written as it is).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Configuration file (default: .leakhound.toml in the scanned directory, if present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Extra rule file or directory of *.toml rule files (repeatable).
+    #[arg(long = "rules", value_name = "FILE|DIR")]
+    pub rules: Vec<PathBuf>,
+
+    /// Print secrets in full instead of redacted.
+    #[arg(long)]
+    pub show_secrets: bool,
+
+    /// Worker threads (default: the number of CPUs).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+
+    /// Skip files (and blobs) larger than this many bytes [default: 10485760].
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_file_size: Option<u64>,
+
+    /// Never draw a progress indicator.
+    #[arg(long)]
+    pub no_progress: bool,
+
+    /// Report only findings of at least this severity (low, medium, high, critical).
+    #[arg(long, value_name = "LEVEL")]
+    pub min_severity: Option<Severity>,
+
+    /// Report findings that inline markers or allowlists would hide.
+    #[arg(long)]
+    pub no_suppress: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List every rule (id, provider, severity, confidence).
+    List {
+        /// human (a table) or json.
+        #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+        format: ListFormat,
+        /// Include rules from this file or directory too (repeatable).
+        #[arg(long = "rules", value_name = "FILE|DIR")]
+        rules: Vec<PathBuf>,
+    },
+    /// Show everything about one rule.
+    Show {
+        /// The rule id.
+        id: String,
+        /// Include rules from this file or directory too (repeatable).
+        #[arg(long = "rules", value_name = "FILE|DIR")]
+        rules: Vec<PathBuf>,
+    },
+    /// Validate rule files: syntax, regexes, examples and negative examples.
+    /// Exit status 1 when an example misbehaves, 2 when a file does not load.
+    Check {
+        /// Rule files or directories.
+        #[arg(required = true, value_name = "FILE|DIR")]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    Human,
+    Json,
+}

@@ -1,0 +1,229 @@
+//! The command line: parses arguments, builds the objects the library needs once (config,
+//! rules, matcher, allowlist), runs the command and maps the outcome to an exit status.
+//! No scanning logic lives here.
+
+pub mod args;
+mod output;
+mod rules_cmd;
+
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+
+use crate::config::{Config, CONFIG_FILE_NAME};
+use crate::diagnostics::Diagnostics;
+use crate::matcher::Matcher;
+use crate::report;
+use crate::rules::{self, LoadedRule};
+use crate::scan::{self, ScanOutcome, ScanSettings};
+use crate::source::{self, DEFAULT_MAX_FILE_SIZE};
+use crate::suppress::Allowlist;
+
+use args::{Cli, Command, CommonArgs, ScanArgs};
+use output::Output;
+
+/// Exit statuses, the same for every command (DESIGN.md).
+pub const EXIT_CLEAN: i32 = 0;
+pub const EXIT_FINDINGS: i32 = 1;
+pub const EXIT_ERROR: i32 = 2;
+
+/// Parses `std::env::args` and runs the command; `Ok` carries the exit status.
+pub fn run() -> Result<i32> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Scan(args) => scan_command(args),
+        Command::Rules(command) => rules_cmd::run(command),
+    }
+}
+
+fn scan_command(args: ScanArgs) -> Result<i32> {
+    let read_stdin = args.paths.iter().any(|path| path.as_os_str() == "-");
+    let roots: Vec<PathBuf> = args
+        .paths
+        .iter()
+        .filter(|path| path.as_os_str() != "-")
+        .cloned()
+        .collect();
+    for root in &roots {
+        if let Err(error) = std::fs::symlink_metadata(root) {
+            if error.kind() == std::io::ErrorKind::NotFound {
+                bail!("{}: no such file or directory", root.display());
+            }
+            bail!("{}: {error}", root.display());
+        }
+    }
+    let config_root = match roots.as_slice() {
+        [root] if root.is_dir() => Some(root.as_path()),
+        _ => None,
+    };
+    let prepared = prepare(&args.common, config_root)?;
+    let diagnostics = Diagnostics::new(false);
+    let walk = source::fs::WalkOptions {
+        roots,
+        respect_ignore_files: !args.no_ignore,
+        threads: prepared.threads,
+        max_file_size: prepared.max_file_size,
+    };
+    let mut outcome = ScanOutcome {
+        findings: Vec::new(),
+        summary: Default::default(),
+    };
+    if read_stdin {
+        outcome = scan::scan_stdin(
+            &prepared.matcher,
+            prepared.max_file_size,
+            &prepared.settings,
+            &diagnostics,
+        );
+    }
+    if !walk.roots.is_empty() {
+        let from_files =
+            scan::scan_paths(&prepared.matcher, &walk, &prepared.settings, &diagnostics);
+        outcome = merge(outcome, from_files);
+    }
+    emit(&args.common, &outcome, &diagnostics)
+}
+
+/// Combines a stdin scan with a file scan into one report.
+fn merge(first: ScanOutcome, second: ScanOutcome) -> ScanOutcome {
+    if first.findings.is_empty() && first.summary.files == 0 {
+        return second;
+    }
+    let mut summary = first.summary.clone();
+    summary.files += second.summary.files;
+    summary.bytes += second.summary.bytes;
+    summary.skipped_binary += second.summary.skipped_binary;
+    summary.skipped_oversize += second.summary.skipped_oversize;
+    summary.skipped_unreadable += second.summary.skipped_unreadable;
+    summary.warnings = second.summary.warnings;
+    summary.elapsed += second.summary.elapsed;
+    for (reason, count) in second.summary.suppressed {
+        *summary.suppressed.entry(reason).or_default() += count;
+    }
+    let mut all = first.findings;
+    for mut finding in second.findings {
+        let occurrences = std::mem::take(&mut finding.occurrences);
+        all.push(finding.clone());
+        for place in occurrences {
+            let mut copy = finding.clone();
+            copy.path = place.path;
+            copy.line = place.line;
+            copy.column = place.column;
+            all.push(copy);
+        }
+    }
+    let findings = scan::group_by_credential(all);
+    summary.findings = findings.len() as u64;
+    ScanOutcome { findings, summary }
+}
+
+/// Everything built once from the arguments and config before any byte is read.
+struct Prepared {
+    matcher: Matcher,
+    settings: ScanSettings,
+    threads: usize,
+    max_file_size: u64,
+}
+
+fn prepare(common: &CommonArgs, config_root: Option<&Path>) -> Result<Prepared> {
+    let config = load_config(common.config.as_deref(), config_root)?;
+    let mut loaded = rules::load_builtin().context("built-in rules")?;
+    let mut user_rules: Vec<LoadedRule> = Vec::new();
+    for path in config.rule_paths().iter().chain(common.rules.iter()) {
+        user_rules.extend(rules::load_path(path)?);
+    }
+    if !user_rules.is_empty() {
+        let failures = rules::validate::check_examples(&user_rules);
+        if let Some(first) = failures.first() {
+            bail!("{first}");
+        }
+        loaded.extend(user_rules);
+    }
+    rules::loader::ensure_unique_ids(&loaded)?;
+    for (rule_id, floor) in &config.entropy {
+        let Some(rule) = loaded.iter_mut().find(|rule| &rule.spec.id == rule_id) else {
+            bail!(
+                "{}: invalid value for `entropy.{rule_id}`: no rule has this id",
+                config_origin(&config)
+            );
+        };
+        rule.spec.entropy = Some(*floor);
+    }
+    for rule_id in &config.disabled_rules {
+        if !loaded.iter().any(|rule| &rule.spec.id == rule_id) {
+            bail!(
+                "{}: invalid value for `disabled_rules`: no rule has the id `{rule_id}`",
+                config_origin(&config)
+            );
+        }
+    }
+    let matcher = Matcher::new(loaded.into_iter().map(|rule| rule.spec).collect())?;
+    let allowlist = Allowlist::from_config(&config)
+        .map_err(|problem| anyhow::anyhow!("{}: {problem}", config_origin(&config)))?;
+    let threads = common.threads.map(usize::from).unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    Ok(Prepared {
+        matcher,
+        settings: ScanSettings {
+            show_secrets: common.show_secrets,
+            min_severity: common.min_severity,
+            no_suppress: common.no_suppress,
+            allowlist,
+            progress: !common.no_progress,
+        },
+        threads,
+        max_file_size: common
+            .max_file_size
+            .or(config.max_file_size)
+            .unwrap_or(DEFAULT_MAX_FILE_SIZE),
+    })
+}
+
+fn config_origin(config: &Config) -> String {
+    config
+        .origin
+        .as_deref()
+        .map_or_else(|| "config".to_string(), |path| path.display().to_string())
+}
+
+/// `--config FILE`, else `.leakhound.toml` in the scanned directory, else defaults.
+fn load_config(explicit: Option<&Path>, root: Option<&Path>) -> Result<Config> {
+    if let Some(file) = explicit {
+        return Ok(Config::load(file)?);
+    }
+    if let Some(candidate) = root.map(|root| root.join(CONFIG_FILE_NAME)) {
+        if candidate.is_file() {
+            return Ok(Config::load(&candidate)?);
+        }
+    }
+    Ok(Config::default())
+}
+
+/// Writes the report and the summary; returns the exit status.
+fn emit(common: &CommonArgs, outcome: &ScanOutcome, diagnostics: &Diagnostics) -> Result<i32> {
+    let mut output = Output::open(common.output.as_deref())?;
+    let colour = output.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    {
+        let mut writer = BufWriter::new(output.writer());
+        report::write_report(common.format, &outcome.findings, colour, &mut writer)
+            .context("cannot write the report")?;
+        writer.flush().context("cannot write the report")?;
+    }
+    output.finish()?;
+    let _ = diagnostics;
+    let mut stderr = std::io::stderr().lock();
+    let summary = outcome.summary.line();
+    if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+        let _ = writeln!(stderr, "\x1b[2mleakhound: {summary}\x1b[0m");
+    } else {
+        let _ = writeln!(stderr, "leakhound: {summary}");
+    }
+    Ok(if outcome.findings.is_empty() {
+        EXIT_CLEAN
+    } else {
+        EXIT_FINDINGS
+    })
+}

@@ -1,0 +1,113 @@
+//! `leakhound rules list|show|check`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+
+use super::args::{ListFormat, RulesCommand};
+use super::{EXIT_CLEAN, EXIT_FINDINGS};
+use crate::rules::{self, LoadedRule};
+
+pub fn run(command: RulesCommand) -> Result<i32> {
+    match command {
+        RulesCommand::List { format, rules } => list(format, &rules),
+        RulesCommand::Show { id, rules } => show(&id, &rules),
+        RulesCommand::Check { files } => check(&files),
+    }
+}
+
+fn all_rules(extra: &[PathBuf]) -> Result<Vec<LoadedRule>> {
+    let mut loaded = rules::load_builtin()?;
+    for path in extra {
+        loaded.extend(rules::load_path(path)?);
+    }
+    rules::loader::ensure_unique_ids(&loaded)?;
+    Ok(loaded)
+}
+
+fn list(format: ListFormat, extra: &[PathBuf]) -> Result<i32> {
+    let loaded = all_rules(extra)?;
+    let mut out = std::io::stdout().lock();
+    match format {
+        ListFormat::Json => {
+            let entries: Vec<serde_json::Value> = loaded
+                .iter()
+                .map(|rule| {
+                    serde_json::json!({
+                        "id": rule.spec.id,
+                        "name": rule.spec.name,
+                        "provider": rule.spec.provider,
+                        "severity": rule.spec.severity,
+                        "confidence": rule.spec.confidence,
+                        "keywords": rule.spec.keywords,
+                        "file": rule.origin.display().to_string(),
+                    })
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut out, &entries)?;
+            writeln!(out)?;
+        }
+        ListFormat::Human => {
+            let id_width = loaded.iter().map(|r| r.spec.id.len()).max().unwrap_or(2);
+            let provider_width = loaded
+                .iter()
+                .map(|r| r.spec.provider.len())
+                .max()
+                .unwrap_or(8);
+            writeln!(
+                out,
+                "{:id_width$}  {:provider_width$}  {:8}  CONFIDENCE",
+                "ID", "PROVIDER", "SEVERITY"
+            )?;
+            for rule in &loaded {
+                writeln!(
+                    out,
+                    "{:id_width$}  {:provider_width$}  {:8}  {}",
+                    rule.spec.id,
+                    rule.spec.provider,
+                    rule.spec.severity.as_str(),
+                    rule.spec.confidence.as_str()
+                )?;
+            }
+            writeln!(out, "{} rules", loaded.len())?;
+        }
+    }
+    Ok(EXIT_CLEAN)
+}
+
+fn show(id: &str, extra: &[PathBuf]) -> Result<i32> {
+    let loaded = all_rules(extra)?;
+    let Some(rule) = loaded.iter().find(|rule| rule.spec.id == id) else {
+        bail!("no rule with id `{id}` (see `leakhound rules list`)");
+    };
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "# from {}", rule.origin.display())?;
+    let wrapper = serde_json::json!({ "rule": [rule.spec] });
+    write!(out, "{}", toml::to_string_pretty(&wrapper)?)?;
+    Ok(EXIT_CLEAN)
+}
+
+fn check(files: &[PathBuf]) -> Result<i32> {
+    let mut user_rules = Vec::new();
+    for path in files {
+        user_rules.extend(rules::load_path(path)?);
+    }
+    rules::loader::ensure_unique_ids(&user_rules)?;
+    let failures = rules::validate::check_examples(&user_rules);
+    let mut out = std::io::stdout().lock();
+    for failure in &failures {
+        writeln!(out, "FAIL {failure}")?;
+    }
+    writeln!(
+        out,
+        "{} rules checked, {} problems",
+        user_rules.len(),
+        failures.len()
+    )?;
+    Ok(if failures.is_empty() {
+        EXIT_CLEAN
+    } else {
+        EXIT_FINDINGS
+    })
+}

@@ -1,0 +1,152 @@
+//! `.leakhound.toml` (at the scanned root, or `--config FILE`): extra rule files, disabled
+//! rules, allowlists, per-rule entropy overrides and the file-size limit. Every key is checked:
+//! an unknown key or a bad value is an error naming the key and the file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{line_column, ConfigError};
+
+/// File name looked for at the scanned root.
+pub const CONFIG_FILE_NAME: &str = ".leakhound.toml";
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Extra rule files or directories, relative to the config file.
+    #[serde(default)]
+    pub rules: Vec<PathBuf>,
+    /// Rule ids that never report.
+    #[serde(default)]
+    pub disabled_rules: Vec<String>,
+    #[serde(default)]
+    pub max_file_size: Option<u64>,
+    #[serde(default)]
+    pub allowlist: AllowlistConfig,
+    /// Per-rule minimum entropy, replacing the rule's own floor: `rule-id = 4.0`.
+    #[serde(default)]
+    pub entropy: BTreeMap<String, f64>,
+    /// Where the config was read from; relative paths inside it resolve against its directory.
+    #[serde(skip)]
+    pub origin: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowlistConfig {
+    /// Glob patterns on the reported path (`fixtures/**`).
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// Regexes; a secret any of them matches is not reported.
+    #[serde(default)]
+    pub regexes: Vec<String>,
+    /// Case-insensitive words; a secret containing one is not reported.
+    #[serde(default)]
+    pub stopwords: Vec<String>,
+    /// Commit ids (full or abbreviated to at least 7 hex digits) whose findings are not reported.
+    #[serde(default)]
+    pub commits: Vec<String>,
+}
+
+impl Config {
+    /// Reads and checks a config file.
+    pub fn load(file: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(file).map_err(|source| ConfigError::Read {
+            file: file.to_path_buf(),
+            source,
+        })?;
+        Config::parse(file, &text)
+    }
+
+    pub fn parse(file: &Path, text: &str) -> Result<Config, ConfigError> {
+        let mut config: Config = toml::from_str(text).map_err(|error| {
+            let (line, column) = error
+                .span()
+                .map_or((1, 1), |span| line_column(text, span.start));
+            ConfigError::Parse {
+                file: file.to_path_buf(),
+                line,
+                column,
+                message: error.message().to_string(),
+            }
+        })?;
+        config.origin = Some(file.to_path_buf());
+        config.check(file)?;
+        Ok(config)
+    }
+
+    fn check(&self, file: &Path) -> Result<(), ConfigError> {
+        let invalid = |key: &str, problem: String| ConfigError::InvalidValue {
+            file: file.to_path_buf(),
+            key: key.to_string(),
+            problem,
+        };
+        for pattern in &self.allowlist.paths {
+            globset::Glob::new(pattern)
+                .map_err(|error| invalid("allowlist.paths", format!("{pattern:?}: {error}")))?;
+        }
+        for pattern in &self.allowlist.regexes {
+            regex::bytes::Regex::new(pattern)
+                .map_err(|error| invalid("allowlist.regexes", format!("{pattern:?}: {error}")))?;
+        }
+        for word in &self.allowlist.stopwords {
+            if word.trim().is_empty() {
+                return Err(invalid("allowlist.stopwords", "empty stopword".into()));
+            }
+        }
+        for commit in &self.allowlist.commits {
+            if commit.len() < 7 || !commit.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(invalid(
+                    "allowlist.commits",
+                    format!("{commit:?} is not a commit id (at least 7 hex digits)"),
+                ));
+            }
+        }
+        for (rule_id, floor) in &self.entropy {
+            if !(0.0..=8.0).contains(floor) {
+                return Err(invalid(
+                    &format!("entropy.{rule_id}"),
+                    format!("{floor} is outside 0..=8 bits per byte"),
+                ));
+            }
+        }
+        if self.max_file_size == Some(0) {
+            return Err(invalid("max_file_size", "must be greater than 0".into()));
+        }
+        Ok(())
+    }
+
+    /// Extra rule paths, resolved against the config file's directory.
+    pub fn rule_paths(&self) -> Vec<PathBuf> {
+        let base = self
+            .origin
+            .as_deref()
+            .and_then(Path::parent)
+            .unwrap_or_else(|| Path::new(""));
+        self.rules.iter().map(|path| base.join(path)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_is_named() {
+        let error = Config::parse(Path::new("c.toml"), "[allowlist]\npathz = []\n").unwrap_err();
+        let text = error.to_string();
+        assert!(
+            text.contains("pathz") && text.contains("c.toml:2"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn bad_glob_names_its_key() {
+        let error =
+            Config::parse(Path::new("c.toml"), "[allowlist]\npaths = [\"a[\"]\n").unwrap_err();
+        assert!(error.to_string().contains("allowlist.paths"), "{error}");
+    }
+}

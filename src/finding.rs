@@ -1,0 +1,258 @@
+//! `Finding`, the stable JSON schema of DESIGN.md, plus what every report needs to build one
+//! without leaking: redaction, snippets, fingerprints and line/column arithmetic.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::rules::model::{Confidence, Severity};
+
+/// Where a blob came from, as reported in `source`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    File,
+    Git,
+    Staged,
+    Stdin,
+}
+
+/// Commit metadata shared by every finding of one commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitInfo {
+    pub id: String,
+    pub author: String,
+    pub email: String,
+    /// RFC 3339, UTC.
+    pub date: String,
+    pub message_first_line: String,
+}
+
+/// Whether a history finding's secret is still in HEAD's tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecretStatus {
+    Present,
+    Removed,
+}
+
+/// Another place the same credential appears.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Occurrence {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+}
+
+/// One credential: one (rule, secret) per run, at its first location, with every other place
+/// in `occurrences`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub rule_id: String,
+    pub rule_name: String,
+    pub provider: String,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub secret: String,
+    pub snippet: String,
+    pub entropy: f64,
+    pub fingerprint: String,
+    pub remediation: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit_message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<SecretStatus>,
+    pub occurrences: Vec<Occurrence>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub decoded: Vec<String>,
+    pub source: SourceKind,
+    /// Keyed hash of the raw secret: groups occurrences of one credential without keeping
+    /// the secret itself around.
+    #[serde(skip)]
+    pub secret_hash: [u8; 32],
+}
+
+impl Finding {
+    pub fn set_commit(&mut self, commit: &Arc<CommitInfo>) {
+        self.commit = Some(commit.id.clone());
+        self.author = Some(commit.author.clone());
+        self.email = Some(commit.email.clone());
+        self.date = Some(commit.date.clone());
+        self.commit_message = Some(commit.message_first_line.clone());
+    }
+
+    pub fn occurrence(&self) -> Occurrence {
+        Occurrence {
+            path: self.path.clone(),
+            line: self.line,
+            column: self.column,
+            commit: self.commit.clone(),
+        }
+    }
+}
+
+/// Key for fingerprints. Fixed, so fingerprints are stable across runs and machines (baselines
+/// depend on that); keyed, so a fingerprint is not a plain digest of the secret that anyone can
+/// look up.
+const FINGERPRINT_KEY: &[u8; 32] = b"leakhound fingerprint key v1 ...";
+
+/// Keyed hash of (rule id, secret).
+pub fn secret_hash(rule_id: &str, secret: &[u8]) -> [u8; 32] {
+    let mut hasher = blake3::Hasher::new_keyed(FINGERPRINT_KEY);
+    hasher.update(rule_id.as_bytes());
+    hasher.update(&[0]);
+    hasher.update(secret);
+    *hasher.finalize().as_bytes()
+}
+
+/// `rule-id:` plus 16 bytes of the keyed hash in hex: no path, no line, so it survives moves.
+pub fn fingerprint(rule_id: &str, hash: &[u8; 32]) -> String {
+    let mut text = String::with_capacity(rule_id.len() + 33);
+    text.push_str(rule_id);
+    text.push(':');
+    for byte in &hash[..16] {
+        text.push_str(&format!("{byte:02x}"));
+    }
+    text
+}
+
+/// The secret as it may be shown: its first characters (at most 4, and at most a quarter of
+/// it, so short passwords give little away) followed by `****`.
+pub fn redact(secret: &[u8]) -> String {
+    let text = String::from_utf8_lossy(secret);
+    let chars = text.chars().count();
+    let shown = (chars / 4).min(4);
+    let mut redacted: String = text
+        .chars()
+        .take(shown)
+        .filter(|c| !c.is_control())
+        .collect();
+    redacted.push_str("****");
+    redacted
+}
+
+/// How much of a long line the snippet keeps on each side of the secret.
+const SNIPPET_CONTEXT: usize = 80;
+
+/// The line holding the secret's first byte, with the secret replaced by `shown` and the line
+/// cut to a window around it (minified files have megabyte lines).
+pub fn snippet(haystack: &[u8], start: usize, end: usize, shown: &str) -> String {
+    // Look for line breaks only within the context window, so many findings on one
+    // megabyte-long line stay linear.
+    let floor = start.saturating_sub(SNIPPET_CONTEXT);
+    let (before_start, cut_before) = match memchr::memrchr(b'\n', &haystack[floor..start]) {
+        Some(i) => (floor + i + 1, false),
+        None => (floor, floor > 0 && haystack[floor - 1] != b'\n'),
+    };
+    let secret_line_end = memchr::memchr(b'\n', &haystack[start..end]).map_or(end, |i| start + i);
+    let ceiling = (secret_line_end + SNIPPET_CONTEXT).min(haystack.len());
+    let (after_end, cut_after) = if secret_line_end < end {
+        (secret_line_end, false)
+    } else {
+        match memchr::memchr(b'\n', &haystack[secret_line_end..ceiling]) {
+            Some(i) => (secret_line_end + i, false),
+            None => (
+                ceiling,
+                ceiling < haystack.len() && haystack[ceiling] != b'\n',
+            ),
+        }
+    };
+    let mut text = String::new();
+    if cut_before {
+        text.push('…');
+    }
+    text.push_str(&String::from_utf8_lossy(&haystack[before_start..start]));
+    text.push_str(shown);
+    text.push_str(&String::from_utf8_lossy(
+        &haystack[secret_line_end.min(after_end)..after_end],
+    ));
+    if cut_after {
+        text.push('…');
+    }
+    text.trim().trim_end_matches('\r').to_string()
+}
+
+/// Turns byte offsets into 1-based (line, column) positions. Offsets must be asked for in
+/// ascending order; each call only counts the line breaks since the previous one, so a blob with
+/// many findings is still walked once.
+pub struct LineCounter<'a> {
+    haystack: &'a [u8],
+    offset: usize,
+    line: usize,
+    line_start: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    pub fn new(haystack: &'a [u8]) -> Self {
+        LineCounter {
+            haystack,
+            offset: 0,
+            line: 1,
+            line_start: 0,
+        }
+    }
+
+    /// (line, column) of `offset`; the column counts bytes from the line's start.
+    pub fn position(&mut self, offset: usize) -> (usize, usize) {
+        if offset < self.offset {
+            *self = LineCounter::new(self.haystack);
+        }
+        let segment = &self.haystack[self.offset..offset];
+        for newline in memchr::memchr_iter(b'\n', segment) {
+            self.line += 1;
+            self.line_start = self.offset + newline + 1;
+        }
+        self.offset = offset;
+        (self.line, offset - self.line_start + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_shows_at_most_four_characters() {
+        assert_eq!(
+            redact(b"ghp_abcdefghijklmnopqrstuvwxyz0123456789"),
+            "ghp_****"
+        );
+        assert_eq!(redact(b"hunter22"), "hu****");
+        assert_eq!(redact(b"abc"), "****");
+    }
+
+    #[test]
+    fn line_counter_reports_one_based_positions() {
+        let text = b"one\ntwo\n  three";
+        let mut counter = LineCounter::new(text);
+        assert_eq!(counter.position(0), (1, 1));
+        assert_eq!(counter.position(5), (2, 2));
+        assert_eq!(counter.position(10), (3, 3));
+        assert_eq!(counter.position(4), (2, 1));
+    }
+
+    #[test]
+    fn snippet_redacts_and_cuts_long_lines() {
+        let mut line = "a".repeat(500);
+        line.push_str("SECRET");
+        line.push_str(&"b".repeat(500));
+        let start = 500;
+        let text = snippet(line.as_bytes(), start, start + 6, "SE****");
+        assert!(text.starts_with('…') && text.ends_with('…'));
+        assert!(text.contains("SE****") && !text.contains("SECRET"));
+        assert!(text.chars().count() < 200);
+    }
+}

@@ -1,0 +1,177 @@
+//! The matcher: every rule compiled once into one keyword automaton plus lazily compiled
+//! regexes, shared read-only by all threads. `scan` takes bytes and per-thread scratch space and
+//! returns raw matches (rule index and secret span). This tree knows bytes only: no paths, no
+//! git, no output formats.
+
+mod checksum;
+mod confirm;
+mod entropy;
+mod keywords;
+mod placeholder;
+
+use std::sync::OnceLock;
+
+use regex::bytes::{CaptureLocations, Regex};
+
+pub use checksum::verify as verify_checksum;
+pub use entropy::shannon_entropy;
+pub use placeholder::looks_like_placeholder;
+
+use crate::error::MatcherBuildError;
+use crate::rules::model::{Confidence, RuleSpec};
+use crate::rules::validate::compile_rule_regex;
+
+/// One confirmed candidate: which rule, where the secret is, and how sure we are.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RawMatch {
+    pub rule_index: usize,
+    /// Byte span of the `secret` group within the scanned bytes.
+    pub start: usize,
+    pub end: usize,
+    pub entropy: f64,
+    pub confidence: Confidence,
+}
+
+/// A rule's regex, compiled on first use: a pre-commit run over a small diff only pays for the
+/// handful of rules whose keywords occur.
+struct LazyRegex {
+    compiled: OnceLock<Option<(Regex, usize)>>,
+}
+
+impl LazyRegex {
+    /// `None` only if the pattern does not compile, which validation rules out before a
+    /// matcher is built; such a rule then never fires rather than aborting a scan.
+    fn get(&self, pattern: &str) -> Option<&(Regex, usize)> {
+        self.compiled
+            .get_or_init(|| {
+                let regex = compile_rule_regex(pattern).ok()?;
+                let secret_group = regex
+                    .capture_names()
+                    .position(|name| name == Some("secret"))?;
+                Some((regex, secret_group))
+            })
+            .as_ref()
+    }
+}
+
+/// All rules, compiled. Cheap to build (no regex is compiled until needed).
+pub struct Matcher {
+    rules: Vec<RuleSpec>,
+    regexes: Vec<LazyRegex>,
+    keywords: keywords::KeywordIndex,
+}
+
+/// Per-thread working memory, reused blob after blob so the hot path does not allocate.
+pub struct Scratch {
+    hits: Vec<keywords::Hit>,
+    locations: Vec<Option<CaptureLocations>>,
+    matches: Vec<RawMatch>,
+}
+
+impl Matcher {
+    pub fn new(rules: Vec<RuleSpec>) -> Result<Matcher, MatcherBuildError> {
+        let keywords = keywords::KeywordIndex::build(&rules)?;
+        let regexes = rules
+            .iter()
+            .map(|_| LazyRegex {
+                compiled: OnceLock::new(),
+            })
+            .collect();
+        Ok(Matcher {
+            rules,
+            regexes,
+            keywords,
+        })
+    }
+
+    pub fn rules(&self) -> &[RuleSpec] {
+        &self.rules
+    }
+
+    pub fn rule(&self, index: usize) -> &RuleSpec {
+        &self.rules[index]
+    }
+
+    pub fn scratch(&self) -> Scratch {
+        Scratch {
+            hits: Vec::new(),
+            locations: (0..self.rules.len()).map(|_| None).collect(),
+            matches: Vec::new(),
+        }
+    }
+
+    /// Finds every secret in `haystack`. Matches come back sorted by position, with overlaps
+    /// between rules resolved in favour of the more specific rule.
+    pub fn scan<'s>(&self, haystack: &[u8], scratch: &'s mut Scratch) -> &'s [RawMatch] {
+        let Scratch {
+            hits,
+            locations,
+            matches,
+        } = scratch;
+        matches.clear();
+        self.keywords.find_hits(haystack, hits);
+        if hits.is_empty() {
+            return matches;
+        }
+        hits.sort_unstable_by_key(|hit| (hit.rule, hit.start));
+        let mut group_start = 0;
+        while group_start < hits.len() {
+            let rule_index = hits[group_start].rule as usize;
+            let group_end = group_start
+                + hits[group_start..]
+                    .iter()
+                    .take_while(|hit| hit.rule as usize == rule_index)
+                    .count();
+            let rule = &self.rules[rule_index];
+            if let Some((regex, secret_group)) = self.regexes[rule_index].get(&rule.regex) {
+                let locs = locations[rule_index].get_or_insert_with(|| regex.capture_locations());
+                confirm::confirm_rule(
+                    confirm::CompiledRule {
+                        index: rule_index,
+                        spec: rule,
+                        regex,
+                        secret_group: *secret_group,
+                    },
+                    haystack,
+                    &hits[group_start..group_end],
+                    locs,
+                    matches,
+                );
+            }
+            group_start = group_end;
+        }
+        resolve_overlaps(matches, &self.rules);
+        matches
+    }
+}
+
+/// Two rules matching the same bytes describe one credential: keep the more specific rule
+/// (higher confidence, then higher severity, then the longer secret, then the earlier rule).
+fn resolve_overlaps(matches: &mut Vec<RawMatch>, rules: &[RuleSpec]) {
+    if matches.len() < 2 {
+        return;
+    }
+    matches.sort_unstable_by_key(|m| (m.start, std::cmp::Reverse(m.end), m.rule_index));
+    let rank = |m: &RawMatch| {
+        (
+            m.confidence,
+            rules[m.rule_index].severity,
+            m.end - m.start,
+            std::cmp::Reverse(m.rule_index),
+        )
+    };
+    let mut kept: usize = 0;
+    for next in 1..matches.len() {
+        let candidate = matches[next];
+        let last = matches[kept];
+        if candidate.start < last.end {
+            if rank(&candidate) > rank(&last) {
+                matches[kept] = candidate;
+            }
+        } else {
+            kept += 1;
+            matches[kept] = candidate;
+        }
+    }
+    matches.truncate(kept + 1);
+}

@@ -1,0 +1,85 @@
+//! Rejects values that are obviously not real credentials: documentation placeholders,
+//! template variables, masked values and keyboard-walk strings. Deliberately conservative: each
+//! pattern is rare in random tokens (a six-character run of one byte occurs in a random base62
+//! token about once in 10^7).
+
+/// Lower-case substrings that mark a value as a placeholder or a template reference.
+const PLACEHOLDER_WORDS: &[&[u8]] = &[
+    b"example",
+    b"xxxx",
+    b"changeme",
+    b"change_me",
+    b"placeholder",
+    b"your_",
+    b"your-",
+    b"dummy",
+    b"sample",
+    b"redacted",
+    b"${",
+    b"{{",
+    b"<",
+    b">",
+    b"****",
+];
+
+/// A run this long of one byte, or of bytes counting up or down by one, is not random.
+const MAX_RUN: usize = 6;
+
+pub fn looks_like_placeholder(secret: &[u8]) -> bool {
+    contains_placeholder_word(secret) || has_long_run(secret)
+}
+
+fn contains_placeholder_word(secret: &[u8]) -> bool {
+    PLACEHOLDER_WORDS.iter().any(|word| {
+        secret
+            .windows(word.len())
+            .any(|window| window.eq_ignore_ascii_case(word))
+    })
+}
+
+fn has_long_run(secret: &[u8]) -> bool {
+    let (mut same, mut up, mut down) = (1usize, 1usize, 1usize);
+    for pair in secret.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        same = if a == b { same + 1 } else { 1 };
+        up = if b == a.wrapping_add(1) { up + 1 } else { 1 };
+        down = if b == a.wrapping_sub(1) { down + 1 } else { 1 };
+        if same >= MAX_RUN || up >= MAX_RUN || down >= MAX_RUN {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_placeholder;
+
+    #[test]
+    fn rejects_documentation_placeholders() {
+        for value in [
+            "AKIAIOSFODNN7EXAMPLE",
+            "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            "${GITHUB_TOKEN}",
+            "<your-token>",
+            "{{ secrets.TOKEN }}",
+            "changeme",
+            "sk_live_000000000000",
+            "abcdefghij",
+            "9876543210",
+            "****",
+        ] {
+            assert!(looks_like_placeholder(value.as_bytes()), "{value}");
+        }
+    }
+
+    #[test]
+    fn keeps_random_tokens() {
+        for value in [
+            "zQWBuTSOoRi4A9spHcVY5ncnsDkxkJ0mLq17",
+            "wJalrXUtnFEMIK7MDENGbPxRfiCY3k9q",
+        ] {
+            assert!(!looks_like_placeholder(value.as_bytes()), "{value}");
+        }
+    }
+}

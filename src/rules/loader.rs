@@ -1,0 +1,108 @@
+//! Loads rule files: the ones compiled into the binary and the user's (`--rules FILE|DIR`).
+//! Parsing and validation errors name the file, the line or the rule id.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{line_column, RuleError};
+use crate::rules::model::{RuleFile, RuleSpec};
+use crate::rules::validate::validate_spec;
+
+include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
+
+/// A rule plus the file it came from, so every later error can say where to look.
+#[derive(Debug, Clone)]
+pub struct LoadedRule {
+    pub spec: RuleSpec,
+    pub origin: PathBuf,
+}
+
+/// Every built-in rule, parsed from the embedded `rules/*.toml`. Built-in rules are validated
+/// in full (examples included) by `cargo test`, so only the cheap structural checks run here.
+pub fn load_builtin() -> Result<Vec<LoadedRule>, RuleError> {
+    let mut rules = Vec::new();
+    for (name, text) in EMBEDDED_RULE_FILES {
+        let origin = Path::new("rules").join(name);
+        rules.extend(parse_rule_file(&origin, text)?);
+    }
+    Ok(rules)
+}
+
+/// Loads a user rule file, or every `*.toml` file in a directory (sorted by name), and checks
+/// each rule's structure, including that its regex compiles.
+pub fn load_path(path: &Path) -> Result<Vec<LoadedRule>, RuleError> {
+    let metadata = std::fs::metadata(path).map_err(|source| RuleError::Read {
+        file: path.to_path_buf(),
+        source,
+    })?;
+    let files = if metadata.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|source| RuleError::Read {
+                file: path.to_path_buf(),
+                source,
+            })?
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|file| file.extension().is_some_and(|ext| ext == "toml"))
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            return Err(RuleError::EmptyDirectory {
+                path: path.to_path_buf(),
+            });
+        }
+        files
+    } else {
+        vec![path.to_path_buf()]
+    };
+    let mut rules = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).map_err(|source| RuleError::Read {
+            file: file.clone(),
+            source,
+        })?;
+        rules.extend(parse_rule_file(&file, &text)?);
+    }
+    Ok(rules)
+}
+
+/// Parses one rule file and validates the structure of each rule in it.
+pub fn parse_rule_file(origin: &Path, text: &str) -> Result<Vec<LoadedRule>, RuleError> {
+    let parsed: RuleFile = toml::from_str(text).map_err(|error| {
+        let (line, column) = error
+            .span()
+            .map_or((1, 1), |span| line_column(text, span.start));
+        RuleError::Parse {
+            file: origin.to_path_buf(),
+            line,
+            column,
+            message: error.message().to_string(),
+        }
+    })?;
+    let mut rules = Vec::with_capacity(parsed.rules.len());
+    for spec in parsed.rules {
+        validate_spec(&spec).map_err(|problem| RuleError::Invalid {
+            file: origin.to_path_buf(),
+            rule_id: spec.id.clone(),
+            problem,
+        })?;
+        rules.push(LoadedRule {
+            spec,
+            origin: origin.to_path_buf(),
+        });
+    }
+    Ok(rules)
+}
+
+/// Rejects a second rule with an id already taken, naming both files.
+pub fn ensure_unique_ids(rules: &[LoadedRule]) -> Result<(), RuleError> {
+    let mut seen: std::collections::HashMap<&str, &Path> = std::collections::HashMap::new();
+    for rule in rules {
+        if let Some(first) = seen.insert(rule.spec.id.as_str(), rule.origin.as_path()) {
+            return Err(RuleError::Invalid {
+                file: rule.origin.clone(),
+                rule_id: rule.spec.id.clone(),
+                problem: format!("duplicate rule id (already defined in {})", first.display()),
+            });
+        }
+    }
+    Ok(())
+}

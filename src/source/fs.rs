@@ -1,0 +1,180 @@
+//! Files on disk: a parallel walk with the `ignore` crate (honouring .gitignore and .ignore
+//! unless told not to), reading each regular file into a per-thread buffer and handing it to
+//! that thread's visitor. Dotfiles are scanned (`.env`, `.npmrc` and `.git-credentials` are
+//! where credentials live); `.git` directories never are (history is `leakhound history`'s job).
+//! Symlinks are not followed: their targets are scanned under their real path when inside the
+//! tree, and a dangling one is reported.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use ignore::{WalkBuilder, WalkState};
+
+use super::{looks_binary, Blob, BlobVisitor, SkipReason, BINARY_SNIFF_LEN};
+use crate::diagnostics::Diagnostics;
+use crate::finding::SourceKind;
+
+/// A per-thread read buffer above this size is released after use rather than kept.
+const KEEP_BUFFER_LIMIT: usize = 64 * 1024 * 1024;
+
+pub struct WalkOptions {
+    pub roots: Vec<PathBuf>,
+    pub respect_ignore_files: bool,
+    pub threads: usize,
+    pub max_file_size: u64,
+}
+
+/// Walks every root in parallel; `make_visitor` is called once per walker thread.
+pub fn walk<V, F>(options: &WalkOptions, diagnostics: &Diagnostics, make_visitor: F)
+where
+    V: BlobVisitor + Send,
+    F: Fn() -> V + Sync,
+{
+    let Some((first, rest)) = options.roots.split_first() else {
+        return;
+    };
+    let mut builder = WalkBuilder::new(first);
+    for root in rest {
+        builder.add(root);
+    }
+    builder
+        .standard_filters(options.respect_ignore_files)
+        .hidden(false)
+        .require_git(false)
+        .follow_links(false)
+        .threads(options.threads)
+        .filter_entry(|entry| entry.file_name() != ".git");
+    let display = DisplayPaths::new(&options.roots);
+    builder.build_parallel().run(|| {
+        let mut worker = Worker {
+            visitor: make_visitor(),
+            buffer: Vec::new(),
+            path_text: String::new(),
+            display: &display,
+            diagnostics,
+            max_file_size: options.max_file_size,
+        };
+        Box::new(move |entry| {
+            match entry {
+                Ok(entry) => worker.handle(&entry),
+                Err(error) => {
+                    diagnostics.warn(error);
+                    worker.visitor.skipped(SkipReason::Unreadable, 0);
+                }
+            }
+            WalkState::Continue
+        })
+    });
+}
+
+struct Worker<'a, V> {
+    visitor: V,
+    buffer: Vec<u8>,
+    path_text: String,
+    display: &'a DisplayPaths,
+    diagnostics: &'a Diagnostics,
+    max_file_size: u64,
+}
+
+enum ReadOutcome {
+    Text,
+    Binary(u64),
+    Oversize(u64),
+}
+
+impl<V: BlobVisitor> Worker<'_, V> {
+    fn handle(&mut self, entry: &ignore::DirEntry) {
+        let Some(file_type) = entry.file_type() else {
+            return;
+        };
+        let path = entry.path();
+        if file_type.is_symlink() {
+            if std::fs::metadata(path).is_err() {
+                self.diagnostics
+                    .warn(format!("{}: broken symbolic link, skipped", path.display()));
+                self.visitor.skipped(SkipReason::Unreadable, 0);
+            }
+            return;
+        }
+        if !file_type.is_file() {
+            // Directories are walked; FIFOs, sockets and devices could block or never end.
+            return;
+        }
+        match read_file(path, self.max_file_size, &mut self.buffer) {
+            Ok(ReadOutcome::Text) => {
+                self.path_text.clear();
+                self.display.write(path, entry.depth(), &mut self.path_text);
+                self.visitor.visit(Blob {
+                    bytes: &self.buffer,
+                    path: &self.path_text,
+                    source: SourceKind::File,
+                });
+            }
+            Ok(ReadOutcome::Binary(size)) => self.visitor.skipped(SkipReason::Binary, size),
+            Ok(ReadOutcome::Oversize(size)) => self.visitor.skipped(SkipReason::Oversize, size),
+            Err(error) => {
+                self.diagnostics
+                    .warn(format!("{}: cannot read: {error}", path.display()));
+                self.visitor.skipped(SkipReason::Unreadable, 0);
+            }
+        }
+        if self.buffer.capacity() > KEEP_BUFFER_LIMIT {
+            self.buffer = Vec::new();
+        }
+    }
+}
+
+/// Reads a file into `buffer`, looking at its first bytes before reading the rest so large
+/// binaries cost one small read.
+fn read_file(path: &Path, max_size: u64, buffer: &mut Vec<u8>) -> std::io::Result<ReadOutcome> {
+    let mut file = File::open(path)?;
+    let size = file.metadata()?.len();
+    if size > max_size {
+        return Ok(ReadOutcome::Oversize(size));
+    }
+    buffer.clear();
+    buffer.reserve(usize::try_from(size).unwrap_or(0).saturating_add(1));
+    (&mut file)
+        .take(BINARY_SNIFF_LEN as u64)
+        .read_to_end(buffer)?;
+    if looks_binary(buffer) {
+        return Ok(ReadOutcome::Binary(size));
+    }
+    // The file may grow while we read it: never read past the limit.
+    let remaining = max_size
+        .saturating_sub(buffer.len() as u64)
+        .saturating_add(1);
+    file.take(remaining).read_to_end(buffer)?;
+    if buffer.len() as u64 > max_size {
+        return Ok(ReadOutcome::Oversize(buffer.len() as u64));
+    }
+    Ok(ReadOutcome::Text)
+}
+
+/// How walked paths are shown: relative to the root when one directory is scanned, as walked
+/// (without a leading `./`) otherwise.
+struct DisplayPaths {
+    single_directory_root: Option<PathBuf>,
+}
+
+impl DisplayPaths {
+    fn new(roots: &[PathBuf]) -> Self {
+        let single_directory_root = match roots {
+            [root] if root.is_dir() => Some(root.clone()),
+            _ => None,
+        };
+        DisplayPaths {
+            single_directory_root,
+        }
+    }
+
+    fn write(&self, path: &Path, depth: usize, out: &mut String) {
+        let relative = match &self.single_directory_root {
+            Some(root) if depth > 0 => path.strip_prefix(root).unwrap_or(path),
+            _ => path.strip_prefix("./").unwrap_or(path),
+        };
+        let text = relative.to_string_lossy();
+        out.push_str(&text);
+    }
+}

@@ -1,0 +1,36 @@
+//! `leakhound scan -`: standard input read once into one blob.
+
+use std::io::Read;
+
+use super::{looks_binary, Blob, BlobVisitor, SkipReason};
+use crate::diagnostics::Diagnostics;
+use crate::finding::SourceKind;
+
+/// The path findings from stdin are reported under.
+pub const STDIN_PATH: &str = "<stdin>";
+
+pub fn scan_stdin(max_size: u64, diagnostics: &Diagnostics, visitor: &mut dyn BlobVisitor) {
+    let mut bytes = Vec::new();
+    let mut limited = std::io::stdin().lock().take(max_size.saturating_add(1));
+    if let Err(error) = limited.read_to_end(&mut bytes) {
+        diagnostics.warn(format!("{STDIN_PATH}: cannot read: {error}"));
+        visitor.skipped(SkipReason::Unreadable, 0);
+        return;
+    }
+    if bytes.len() as u64 > max_size {
+        diagnostics.warn(format!(
+            "{STDIN_PATH}: larger than --max-file-size ({max_size} bytes), skipped"
+        ));
+        visitor.skipped(SkipReason::Oversize, bytes.len() as u64);
+        return;
+    }
+    if looks_binary(&bytes) {
+        visitor.skipped(SkipReason::Binary, bytes.len() as u64);
+        return;
+    }
+    visitor.visit(Blob {
+        bytes: &bytes,
+        path: STDIN_PATH,
+        source: SourceKind::Stdin,
+    });
+}

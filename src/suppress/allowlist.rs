@@ -1,0 +1,99 @@
+//! The config's allowlists, compiled once: path globs, secret regexes, stopwords, commits and
+//! disabled rules.
+
+use std::collections::HashSet;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use regex::bytes::RegexSet;
+
+use super::SuppressReason;
+use crate::config::Config;
+
+#[derive(Debug)]
+pub struct Allowlist {
+    paths: GlobSet,
+    secret_patterns: RegexSet,
+    stopwords: Vec<Vec<u8>>,
+    commits: Vec<String>,
+    disabled_rules: HashSet<String>,
+}
+
+impl Default for Allowlist {
+    fn default() -> Self {
+        Allowlist {
+            paths: GlobSet::empty(),
+            secret_patterns: RegexSet::empty(),
+            stopwords: Vec::new(),
+            commits: Vec::new(),
+            disabled_rules: HashSet::new(),
+        }
+    }
+}
+
+impl Allowlist {
+    /// Builds from a config whose values `Config::check` already validated.
+    pub fn from_config(config: &Config) -> Result<Allowlist, String> {
+        let mut paths = GlobSetBuilder::new();
+        for pattern in &config.allowlist.paths {
+            paths.add(Glob::new(pattern).map_err(|error| error.to_string())?);
+        }
+        Ok(Allowlist {
+            paths: paths.build().map_err(|error| error.to_string())?,
+            secret_patterns: RegexSet::new(&config.allowlist.regexes)
+                .map_err(|error| error.to_string())?,
+            stopwords: config
+                .allowlist
+                .stopwords
+                .iter()
+                .map(|word| word.to_ascii_lowercase().into_bytes())
+                .collect(),
+            commits: config
+                .allowlist
+                .commits
+                .iter()
+                .map(|commit| commit.to_ascii_lowercase())
+                .collect(),
+            disabled_rules: config.disabled_rules.iter().cloned().collect(),
+        })
+    }
+
+    pub fn is_rule_disabled(&self, rule_id: &str) -> bool {
+        self.disabled_rules.contains(rule_id)
+    }
+
+    /// The reason this finding is allowlisted, if it is.
+    pub fn check(
+        &self,
+        rule_id: &str,
+        path: &str,
+        secret: &[u8],
+        commit: Option<&str>,
+    ) -> Option<SuppressReason> {
+        if self.disabled_rules.contains(rule_id) {
+            return Some(SuppressReason::DisabledRule);
+        }
+        if !self.paths.is_empty() && self.paths.is_match(path) {
+            return Some(SuppressReason::AllowlistedPath);
+        }
+        if !self.secret_patterns.is_empty() && self.secret_patterns.is_match(secret) {
+            return Some(SuppressReason::AllowlistedRegex);
+        }
+        if self.stopwords.iter().any(|word| {
+            secret
+                .windows(word.len())
+                .any(|window| window.eq_ignore_ascii_case(word))
+        }) {
+            return Some(SuppressReason::Stopword);
+        }
+        if let Some(commit) = commit {
+            if self
+                .commits
+                .iter()
+                .any(|allowed| commit.starts_with(allowed.as_str()))
+            {
+                return Some(SuppressReason::AllowlistedCommit);
+            }
+        }
+        None
+    }
+}

@@ -1,0 +1,9 @@
+//! One integration-test binary (links are slow on two cores), with modules by theme. Every test
+//! runs the real `leakhound` binary on inputs it builds in a fresh temp dir.
+
+mod util;
+
+mod bad_input;
+mod output;
+mod rules;
+mod scan;

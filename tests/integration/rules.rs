@@ -1,0 +1,86 @@
+//! Every built-in rule: structure, unique kebab-case ids, and examples that behave.
+
+use leakhound::rules::{load_builtin, validate};
+
+#[test]
+fn every_builtin_rule_is_valid_and_its_examples_behave() {
+    let rules = load_builtin().expect("built-in rules load");
+    assert!(rules.len() >= 40, "only {} built-in rules", rules.len());
+    leakhound::rules::loader::ensure_unique_ids(&rules).expect("rule ids are unique");
+    for rule in &rules {
+        validate::validate_spec(&rule.spec).unwrap_or_else(|problem| {
+            panic!("{}: {}: {problem}", rule.origin.display(), rule.spec.id)
+        });
+        assert!(
+            rule.spec.remediation.contains("https://"),
+            "{}: remediation should cite the provider's documentation",
+            rule.spec.id
+        );
+    }
+    let failures = validate::check_examples(&rules);
+    assert!(
+        failures.is_empty(),
+        "{} rule example failures:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+#[test]
+fn rules_cover_the_most_leaked_providers() {
+    let rules = load_builtin().expect("built-in rules load");
+    let providers: std::collections::HashSet<String> = rules
+        .iter()
+        .map(|rule| rule.spec.provider.to_ascii_lowercase())
+        .collect();
+    for wanted in [
+        "aws",
+        "github",
+        "gitlab",
+        "slack",
+        "stripe",
+        "google",
+        "azure",
+        "twilio",
+        "sendgrid",
+        "npm",
+        "pypi",
+        "openai",
+        "anthropic",
+    ] {
+        assert!(
+            providers.iter().any(|provider| provider.contains(wanted)),
+            "no rule for {wanted}; providers: {providers:?}"
+        );
+    }
+}
+
+#[test]
+fn rules_check_command_reports_failing_examples() {
+    let dir = crate::util::Dir::new();
+    dir.write(
+        "mine.toml",
+        r#"[[rule]]
+id = "acme-token"
+name = "Acme token"
+provider = "Acme"
+severity = "high"
+keywords = ["acme_"]
+regex = '''(?P<secret>acme_[a-z0-9]{20})'''
+remediation = "Revoke it at https://acme.invalid/tokens."
+examples = ["acme_k3j4h5g6f7d8s9a0q1w2", "acme_p0o9i8u7y6t5r4e3w2q1"]
+negative_examples = ["acme_a1s2d3f4g5h6j7k8l9z0"]
+"#,
+    );
+    let output = crate::util::run(dir.command().args(["rules", "check", "mine.toml"]));
+    assert_eq!(output.status.code(), Some(1));
+    let text = crate::util::stdout(&output);
+    assert!(
+        text.contains("acme-token`: negative example #1 matches"),
+        "{text}"
+    );
+}

@@ -1,0 +1,359 @@
+//! `leakhound scan`: exact findings, grouping, redaction, ignore files, skipping, stdin.
+
+use crate::util::*;
+
+/// A small tree with two credentials, one of them copied into a second file.
+struct Tree {
+    dir: Dir,
+    token_a: String,
+    token_b: String,
+}
+
+fn tree() -> Tree {
+    let dir = Dir::new();
+    let token_a = github_token("ghp_", 1);
+    let token_b = github_token("ghp_", 2);
+    dir.write(
+        "config/.env",
+        format!("# settings\nGITHUB_TOKEN={token_a}\n"),
+    );
+    dir.write(
+        "src/app.py",
+        format!("import client\n\n    api = client.Client(key=\"{token_b}\")\n"),
+    );
+    dir.write(
+        "docs/setup.md",
+        format!("# Setup\n\nSet the token:\n\n    export GITHUB_TOKEN={token_a}\n"),
+    );
+    dir.write("src/clean.rs", "fn main() { println!(\"hello\"); }\n");
+    Tree {
+        dir,
+        token_a,
+        token_b,
+    }
+}
+
+#[test]
+fn json_reports_rule_path_line_and_column_of_each_credential() {
+    let tree = tree();
+    let output = run(tree.dir.command().args(["scan", ".", "--format", "json"]));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let findings = json_findings(&output);
+    assert_eq!(
+        locations(&findings),
+        vec![
+            ("github-pat-classic".into(), "config/.env".into(), 2, 14),
+            ("github-pat-classic".into(), "src/app.py".into(), 3, 30),
+        ]
+    );
+    let occurrences = findings[0]["occurrences"].as_array().expect("occurrences");
+    assert_eq!(occurrences.len(), 1);
+    assert_eq!(occurrences[0]["path"], "docs/setup.md");
+    assert_eq!(occurrences[0]["line"], 5);
+    assert_eq!(occurrences[0]["column"], 25);
+    assert!(findings[1]["occurrences"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn json_finding_carries_every_file_field_of_the_schema() {
+    let tree = tree();
+    let output = run(tree.dir.command().args(["scan", ".", "--format", "json"]));
+    let finding = &json_findings(&output)[0];
+    for field in [
+        "rule_id",
+        "rule_name",
+        "provider",
+        "severity",
+        "confidence",
+        "path",
+        "line",
+        "column",
+        "secret",
+        "snippet",
+        "entropy",
+        "fingerprint",
+        "remediation",
+        "occurrences",
+        "source",
+    ] {
+        assert!(!finding[field].is_null(), "missing {field} in {finding}");
+    }
+    assert_eq!(finding["source"], "file");
+    assert_eq!(finding["provider"], "GitHub");
+    assert_eq!(
+        finding["confidence"], "high",
+        "valid check digits give high confidence"
+    );
+    assert!(finding["fingerprint"]
+        .as_str()
+        .unwrap()
+        .starts_with("github-pat-classic:"));
+    assert!(finding.get("commit").is_none(), "no git fields for files");
+}
+
+#[test]
+fn jsonl_has_one_object_per_finding() {
+    let tree = tree();
+    let output = run(tree.dir.command().args(["scan", ".", "--format", "jsonl"]));
+    assert_eq!(output.status.code(), Some(1));
+    let lines: Vec<serde_json::Value> = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each line is JSON"))
+        .collect();
+    assert_eq!(
+        locations(&lines),
+        vec![
+            ("github-pat-classic".into(), "config/.env".into(), 2, 14),
+            ("github-pat-classic".into(), "src/app.py".into(), 3, 30),
+        ]
+    );
+}
+
+#[test]
+fn human_report_groups_by_file_and_gives_remediation_once() {
+    let tree = tree();
+    let output = run(tree.dir.command().args(["scan", "."]));
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(
+        text.contains("config/.env\n  2:14  github-pat-classic"),
+        "{text}"
+    );
+    assert!(
+        text.contains("src/app.py\n  3:30  github-pat-classic"),
+        "{text}"
+    );
+    assert!(text.contains("also at: docs/setup.md:5:25"), "{text}");
+    assert_eq!(
+        text.matches("github-pat-classic (GitHub): ").count(),
+        1,
+        "{text}"
+    );
+    assert!(
+        !text.contains('\x1b'),
+        "no colour when stdout is not a terminal"
+    );
+}
+
+#[test]
+fn secrets_are_redacted_in_every_format_by_default() {
+    let tree = tree();
+    for format in ["human", "json", "jsonl"] {
+        let output = run(tree.dir.command().args(["scan", ".", "--format", format]));
+        let everything = format!("{}{}", stdout(&output), stderr(&output));
+        assert!(
+            !everything.contains(&tree.token_a),
+            "{format} leaks a secret"
+        );
+        assert!(
+            !everything.contains(&tree.token_b),
+            "{format} leaks a secret"
+        );
+        assert!(everything.contains("ghp_****"), "{format}: {everything}");
+    }
+}
+
+#[test]
+fn show_secrets_prints_them_in_full() {
+    let tree = tree();
+    let output = run(tree
+        .dir
+        .command()
+        .args(["scan", ".", "--format", "json", "--show-secrets"]));
+    let findings = json_findings(&output);
+    assert_eq!(findings[0]["secret"], tree.token_a.as_str());
+    assert!(findings[0]["snippet"]
+        .as_str()
+        .unwrap()
+        .contains(&tree.token_a));
+}
+
+#[test]
+fn clean_tree_exits_zero() {
+    let dir = Dir::new();
+    dir.write("main.rs", "fn main() { let password = read_password(); }\n");
+    let output = run(dir.command().args(["scan", "."]));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "No secrets found.\n");
+    assert!(stderr(&output).contains("1 files"), "{}", stderr(&output));
+}
+
+#[test]
+fn gitignored_files_are_skipped_unless_no_ignore() {
+    let dir = Dir::new();
+    dir.write(".gitignore", "build/\n");
+    dir.write(
+        "build/out.env",
+        format!("TOKEN={}\n", github_token("ghp_", 3)),
+    );
+    let output = run(dir.command().args(["scan", ".", "--format", "json"]));
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let output = run(dir
+        .command()
+        .args(["scan", ".", "--format", "json", "--no-ignore"]));
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        locations(&json_findings(&output)),
+        vec![("github-pat-classic".into(), "build/out.env".into(), 1, 7)]
+    );
+}
+
+#[test]
+fn git_directory_is_never_scanned() {
+    let dir = Dir::new();
+    dir.write(
+        ".git/config",
+        format!("token = {}\n", github_token("ghp_", 4)),
+    );
+    let output = run(dir.command().args(["scan", ".", "--no-ignore"]));
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+}
+
+#[test]
+fn binary_files_are_skipped_and_counted() {
+    let dir = Dir::new();
+    let mut bytes = b"\x00\x01\x02PNG".to_vec();
+    bytes.extend_from_slice(format!(" {} ", github_token("ghp_", 5)).as_bytes());
+    dir.write("image.bin", bytes);
+    let output = run(dir.command().args(["scan", "."]));
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stderr(&output).contains("1 binary"), "{}", stderr(&output));
+}
+
+#[test]
+fn files_over_the_size_limit_are_skipped_and_counted() {
+    let dir = Dir::new();
+    let mut text = "x".repeat(200);
+    text.push_str(&format!("\nTOKEN={}\n", github_token("ghp_", 6)));
+    dir.write("big.txt", text);
+    let output = run(dir.command().args(["scan", ".", "--max-file-size", "100"]));
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        stderr(&output).contains("1 over size limit"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn stdin_is_scanned_as_one_blob() {
+    let token = github_token("ghp_", 7);
+    let output = run(leakhound()
+        .args(["scan", "-", "--format", "json"])
+        .write_stdin(format!("first line\n  token: {token}\n")));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let findings = json_findings(&output);
+    assert_eq!(
+        locations(&findings),
+        vec![("github-pat-classic".into(), "<stdin>".into(), 2, 10)]
+    );
+    assert_eq!(findings[0]["source"], "stdin");
+}
+
+#[test]
+fn explicit_file_path_is_reported_as_given() {
+    let dir = Dir::new();
+    dir.write("a/b.env", format!("T={}\n", github_token("ghp_", 8)));
+    let output = run(dir.command().args(["scan", "a/b.env", "--format", "json"]));
+    assert_eq!(
+        locations(&json_findings(&output)),
+        vec![("github-pat-classic".into(), "a/b.env".into(), 1, 3)]
+    );
+}
+
+#[test]
+fn wrong_check_digits_are_not_reported() {
+    let dir = Dir::new();
+    let mut token = github_token("ghp_", 9);
+    let last = token.pop().unwrap();
+    token.push(if last == 'a' { 'b' } else { 'a' });
+    dir.write("x.env", format!("GITHUB_TOKEN={token}\n"));
+    let output = run(dir.command().args(["scan", ".", "--format", "json"]));
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+}
+
+#[test]
+fn minified_single_line_reports_exact_columns() {
+    let dir = Dir::new();
+    let token = github_token("ghp_", 10);
+    let mut line = "var a=1;".repeat(250_000);
+    let column = line.len() + 8;
+    line.push_str(&format!("var t=\"{token}\";"));
+    line.push_str(&"b=2;".repeat(250_000));
+    dir.write("bundle.min.js", &line);
+    let output = run(dir.command().args(["scan", ".", "--format", "json"]));
+    let findings = json_findings(&output);
+    assert_eq!(
+        locations(&findings),
+        vec![(
+            "github-pat-classic".into(),
+            "bundle.min.js".into(),
+            1,
+            column as u64
+        )]
+    );
+    let snippet = findings[0]["snippet"].as_str().unwrap();
+    assert!(
+        snippet.len() < 400,
+        "snippet is cut: {} bytes",
+        snippet.len()
+    );
+}
+
+#[test]
+fn inline_allow_marker_suppresses_only_its_line_and_is_counted() {
+    let dir = Dir::new();
+    dir.write(
+        "keys.py",
+        format!(
+            "a = \"{}\"  # leakhound:allow\nb = \"{}\"\n",
+            github_token("ghp_", 11),
+            github_token("ghp_", 12)
+        ),
+    );
+    let output = run(dir.command().args(["scan", ".", "--format", "json"]));
+    assert_eq!(
+        locations(&json_findings(&output)),
+        vec![("github-pat-classic".into(), "keys.py".into(), 2, 6)]
+    );
+    assert!(
+        stderr(&output).contains("suppressed: 1 inline allow marker"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn config_path_allowlist_hides_findings_and_counts_them() {
+    let dir = Dir::new();
+    dir.write(
+        ".leakhound.toml",
+        "[allowlist]\npaths = [\"fixtures/**\"]\n",
+    );
+    dir.write(
+        "fixtures/a.env",
+        format!("T={}\n", github_token("ghp_", 13)),
+    );
+    let output = run(dir.command().args(["scan", "."]));
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains("1 allowlisted path"),
+        "{}",
+        stderr(&output)
+    );
+    let output = run(dir.command().args(["scan", ".", "--no-suppress"]));
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn project_tree_scans_clean_with_its_own_config() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let output = run(leakhound().args(["scan", root, "--format", "json"]));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "the repository must scan clean:\n{}\n{}",
+        stdout(&output),
+        stderr(&output)
+    );
+}
