@@ -83,6 +83,9 @@ pub struct Finding {
     /// the secret itself around.
     #[serde(skip)]
     pub secret_hash: [u8; 32],
+    /// The source's index of the blob this was found in (see `source::Blob::origin`).
+    #[serde(skip)]
+    pub origin: usize,
 }
 
 impl Finding {

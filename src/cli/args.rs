@@ -27,6 +27,18 @@ pub struct Cli {
 pub enum Command {
     /// Scan files and directories on disk ("-" reads standard input).
     Scan(ScanArgs),
+    /// Scan every blob in a repository's git history, reachable from any ref.
+    #[command(
+        long_about = "Scan every blob in a repository's git history: everything reachable \
+from every ref (local and remote branches, tags, the stash, HEAD, detached or not), including \
+files later deleted, renamed or only present on a side branch. Each distinct blob is scanned \
+once; each credential is reported once, attributed to the commit that first introduced it, \
+with every later introduction in `occurrences` and a status: `present` (still in HEAD) or \
+`removed` (history only).\n\nOut of scope: commits unreachable from any ref (dangling \
+objects, stash entries older than the newest, which live only in the reflog) and submodule \
+histories (submodule entries are counted, not entered)."
+    )]
+    History(HistoryArgs),
     /// List, show and check detection rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -41,6 +53,24 @@ pub struct ScanArgs {
     /// Also scan files excluded by .gitignore, .ignore and git's exclude files.
     #[arg(long)]
     pub no_ignore: bool,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The repository (its work tree or its .git directory; bare repositories too).
+    #[arg(value_name = "REPO", default_value = ".")]
+    pub repo: PathBuf,
+
+    /// Only blobs introduced by commits in this revision range, e.g. origin/main..HEAD.
+    #[arg(long, value_name = "REVSPEC")]
+    pub range: Option<String>,
+
+    /// Only commits made at or after DATE (YYYY-MM-DD, RFC 3339, epoch seconds, "2 weeks ago").
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
 
     #[command(flatten)]
     pub common: CommonArgs,

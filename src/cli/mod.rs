@@ -21,7 +21,7 @@ use crate::scan::{self, ScanOutcome, ScanSettings};
 use crate::source::{self, DEFAULT_MAX_FILE_SIZE};
 use crate::suppress::Allowlist;
 
-use args::{Cli, Command, CommonArgs, ScanArgs};
+use args::{Cli, Command, CommonArgs, HistoryArgs, ScanArgs};
 use output::Output;
 
 /// Exit statuses, the same for every command (DESIGN.md).
@@ -34,6 +34,7 @@ pub fn run() -> Result<i32> {
     let cli = Cli::parse();
     match cli.command {
         Command::Scan(args) => scan_command(args),
+        Command::History(args) => history_command(args),
         Command::Rules(command) => rules_cmd::run(command),
     }
 }
@@ -83,6 +84,33 @@ fn scan_command(args: ScanArgs) -> Result<i32> {
             scan::scan_paths(&prepared.matcher, &walk, &prepared.settings, &diagnostics);
         outcome = merge(outcome, from_files);
     }
+    emit(&args.common, &outcome, &diagnostics)
+}
+
+fn history_command(args: HistoryArgs) -> Result<i32> {
+    if !args.repo.exists() {
+        bail!("{}: no such file or directory", args.repo.display());
+    }
+    let since = match &args.since {
+        Some(text) => Some(source::git::parse_since(text).map_err(anyhow::Error::msg)?),
+        None => None,
+    };
+    let config_root = args.repo.is_dir().then_some(args.repo.as_path());
+    let prepared = prepare(&args.common, config_root)?;
+    let diagnostics = Diagnostics::new(false);
+    let options = source::git::HistoryOptions {
+        repo: args.repo.clone(),
+        range: args.range.clone(),
+        since,
+        threads: prepared.threads,
+        max_file_size: prepared.max_file_size,
+    };
+    let outcome = scan::scan_history(
+        &prepared.matcher,
+        &options,
+        &prepared.settings,
+        &diagnostics,
+    )?;
     emit(&args.common, &outcome, &diagnostics)
 }
 

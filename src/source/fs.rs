@@ -109,6 +109,7 @@ impl<V: BlobVisitor> Worker<'_, V> {
                     bytes: &self.buffer,
                     path: &self.path_text,
                     source: SourceKind::File,
+                    origin: 0,
                 });
             }
             Ok(ReadOutcome::Binary(size)) => self.visitor.skipped(SkipReason::Binary, size),

@@ -2,6 +2,7 @@
 //! what is worth reading (size, binary, symlinks) and never match or report.
 
 pub mod fs;
+pub mod git;
 pub mod stdin;
 
 use crate::finding::SourceKind;
@@ -17,6 +18,9 @@ pub struct Blob<'a> {
     pub bytes: &'a [u8],
     pub path: &'a str,
     pub source: SourceKind,
+    /// The source's own index for this blob (git: its position in the blob list), carried into
+    /// findings so the source's provenance can be attached later. 0 where unused.
+    pub origin: usize,
 }
 
 /// Why content was not scanned; each is counted in the summary.

@@ -32,5 +32,6 @@ pub fn scan_stdin(max_size: u64, diagnostics: &Diagnostics, visitor: &mut dyn Bl
         bytes: &bytes,
         path: STDIN_PATH,
         source: SourceKind::Stdin,
+        origin: 0,
     });
 }

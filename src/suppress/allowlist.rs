@@ -57,6 +57,16 @@ impl Allowlist {
         })
     }
 
+    pub fn is_path_allowed(&self, path: &str) -> bool {
+        !self.paths.is_empty() && self.paths.is_match(path)
+    }
+
+    pub fn is_commit_allowed(&self, commit: &str) -> bool {
+        self.commits
+            .iter()
+            .any(|allowed| commit.starts_with(allowed.as_str()))
+    }
+
     pub fn is_rule_disabled(&self, rule_id: &str) -> bool {
         self.disabled_rules.contains(rule_id)
     }
@@ -65,15 +75,17 @@ impl Allowlist {
     pub fn check(
         &self,
         rule_id: &str,
-        path: &str,
+        path: Option<&str>,
         secret: &[u8],
         commit: Option<&str>,
     ) -> Option<SuppressReason> {
         if self.disabled_rules.contains(rule_id) {
             return Some(SuppressReason::DisabledRule);
         }
-        if !self.paths.is_empty() && self.paths.is_match(path) {
-            return Some(SuppressReason::AllowlistedPath);
+        if let Some(path) = path {
+            if self.is_path_allowed(path) {
+                return Some(SuppressReason::AllowlistedPath);
+            }
         }
         if !self.secret_patterns.is_empty() && self.secret_patterns.is_match(secret) {
             return Some(SuppressReason::AllowlistedRegex);

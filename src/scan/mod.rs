@@ -7,8 +7,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+mod history;
+
+pub use history::scan_history;
+
 use crate::diagnostics::Diagnostics;
-use crate::finding::{self, Finding, LineCounter};
+use crate::finding::{self, Finding, LineCounter, SourceKind};
 use crate::matcher::{Matcher, Scratch};
 use crate::rules::model::Severity;
 use crate::source::{self, Blob, BlobVisitor, SkipReason};
@@ -36,6 +40,21 @@ pub struct Summary {
     pub findings: u64,
     pub suppressed: BTreeMap<SuppressReason, u64>,
     pub elapsed: Duration,
+    /// Set for history scans.
+    pub history: Option<HistorySummary>,
+}
+
+/// What a history scan adds to the summary.
+#[derive(Debug, Default, Clone)]
+pub struct HistorySummary {
+    pub refs: u64,
+    pub commits: u64,
+    pub blobs: u64,
+    /// Findings whose secret is still in HEAD's tree, and those that live only in history.
+    pub present: u64,
+    pub removed: u64,
+    pub submodules: u64,
+    pub shallow: bool,
 }
 
 impl Summary {
@@ -59,15 +78,33 @@ impl Summary {
         } else {
             0.0
         };
-        let mut text = format!(
-            "{} files, {:.1} MB scanned in {:.2} s ({:.1} MB/s); {} finding{}",
+        let what = if self.history.is_some() {
+            "blobs"
+        } else {
+            "files"
+        };
+        let mut text = String::new();
+        if let Some(history) = &self.history {
+            text.push_str(&format!(
+                "{} commits from {} refs; ",
+                history.commits, history.refs
+            ));
+        }
+        text.push_str(&format!(
+            "{} {what}, {:.1} MB scanned in {:.2} s ({:.1} MB/s); {} finding{}",
             self.files,
             megabytes,
             seconds,
             rate,
             self.findings,
             if self.findings == 1 { "" } else { "s" }
-        );
+        ));
+        if let Some(history) = &self.history {
+            text.push_str(&format!(
+                " ({} still in HEAD, {} only in history)",
+                history.present, history.removed
+            ));
+        }
         text.push_str(&format!(
             "; skipped: {} binary, {} over size limit, {} unreadable",
             self.skipped_binary, self.skipped_oversize, self.skipped_unreadable
@@ -79,6 +116,17 @@ impl Summary {
                 .map(|(reason, count)| format!("{count} {}", reason.label()))
                 .collect();
             text.push_str(&format!("; suppressed: {}", parts.join(", ")));
+        }
+        if let Some(history) = &self.history {
+            if history.submodules > 0 {
+                text.push_str(&format!(
+                    "; {} submodule entries not entered",
+                    history.submodules
+                ));
+            }
+            if history.shallow {
+                text.push_str("; shallow clone: history truncated");
+            }
         }
         if self.warnings > 0 {
             text.push_str(&format!(
@@ -99,16 +147,18 @@ pub struct ScanOutcome {
 
 /// What every walker thread pushes into once, when it finishes.
 #[derive(Default)]
-struct Collected {
-    findings: Vec<Finding>,
-    summary: Summary,
+pub(crate) struct Collected {
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) summary: Summary,
 }
 
 /// Shared, lock-free progress counters, read by the progress thread.
 #[derive(Default)]
-struct Progress {
-    files: AtomicU64,
-    bytes: AtomicU64,
+pub(crate) struct Progress {
+    pub(crate) files: AtomicU64,
+    pub(crate) bytes: AtomicU64,
+    /// History only: commits walked so far.
+    pub(crate) commits: AtomicU64,
 }
 
 /// Scans files and directories on disk.
@@ -138,10 +188,23 @@ pub fn scan_stdin(
     })
 }
 
-fn run_with_progress(
+pub(crate) fn run_with_progress(
     settings: &ScanSettings,
     diagnostics: &Diagnostics,
     body: impl FnOnce(&Progress, &Mutex<Collected>),
+) -> ScanOutcome {
+    run_with_progress_then(settings, diagnostics, body, |findings, _| {
+        group_by_credential(findings)
+    })
+}
+
+/// Like `run_with_progress`, with the step that turns per-blob findings into credentials
+/// supplied by the caller (history attributes them to commits).
+pub(crate) fn run_with_progress_then(
+    settings: &ScanSettings,
+    diagnostics: &Diagnostics,
+    body: impl FnOnce(&Progress, &Mutex<Collected>),
+    finish: impl FnOnce(Vec<Finding>, &mut Summary) -> Vec<Finding>,
 ) -> ScanOutcome {
     let started = Instant::now();
     let progress = Progress::default();
@@ -158,8 +221,14 @@ fn run_with_progress(
                     let files = progress.files.load(Ordering::Relaxed);
                     let bytes = progress.bytes.load(Ordering::Relaxed);
                     let seconds = started.elapsed().as_secs_f64().max(1e-3);
+                    let commits = progress.commits.load(Ordering::Relaxed);
+                    let walked = if commits > 0 {
+                        format!("{commits} commits, ")
+                    } else {
+                        String::new()
+                    };
                     bar.set_message(format!(
-                        "{files} files, {:.1} MB, {:.1} MB/s",
+                        "{walked}{files} blobs/files, {:.1} MB, {:.1} MB/s",
                         bytes as f64 / 1e6,
                         bytes as f64 / 1e6 / seconds
                     ));
@@ -177,7 +246,7 @@ fn run_with_progress(
         .into_inner()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let mut summary = collected.summary;
-    let findings = group_by_credential(collected.findings);
+    let findings = finish(collected.findings, &mut summary);
     summary.findings = findings.len() as u64;
     summary.warnings = diagnostics.warning_count();
     summary.elapsed = started.elapsed();
@@ -210,7 +279,7 @@ pub fn group_by_credential(mut all: Vec<Finding>) -> Vec<Finding> {
 
 /// One per walker thread: its own matcher scratch, findings and counters, merged into the
 /// shared result once, when the thread finishes.
-struct Collector<'a> {
+pub(crate) struct Collector<'a> {
     matcher: &'a Matcher,
     settings: &'a ScanSettings,
     scratch: Scratch,
@@ -221,7 +290,7 @@ struct Collector<'a> {
 }
 
 impl<'a> Collector<'a> {
-    fn new(
+    pub(crate) fn new(
         matcher: &'a Matcher,
         settings: &'a ScanSettings,
         progress: &'a Progress,
@@ -270,10 +339,15 @@ impl BlobVisitor for Collector<'_> {
             {
                 continue;
             }
-            if let Some(reason) = self
-                .settings
-                .allowlist
-                .check(&rule.id, blob.path, secret, None)
+            // Git blobs have many paths: their path allowlist is applied per appearance.
+            let path_for_allowlist = match blob.source {
+                SourceKind::Git => None,
+                _ => Some(blob.path),
+            };
+            if let Some(reason) =
+                self.settings
+                    .allowlist
+                    .check(&rule.id, path_for_allowlist, secret, None)
             {
                 if self.suppress(reason) {
                     continue;
@@ -310,6 +384,7 @@ impl BlobVisitor for Collector<'_> {
                 decoded: Vec::new(),
                 source: blob.source,
                 secret_hash: hash,
+                origin: blob.origin,
             });
         }
     }

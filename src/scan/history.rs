@@ -1,0 +1,202 @@
+//! History scans: enumerate with `source::git`, scan each distinct blob once, then attribute
+//! every credential to the commit that first introduced it (smallest generation, then oldest
+//! commit time) with every later introduction in `occurrences`, and mark it `present` when a
+//! blob in HEAD's tree carries it.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::{
+    run_with_progress_then, Collector, HistorySummary, ScanOutcome, ScanSettings, Summary,
+};
+use crate::diagnostics::Diagnostics;
+use crate::finding::{CommitInfo, Finding, Occurrence, SecretStatus};
+use crate::matcher::Matcher;
+use crate::source::git::{self, History, HistoryError, HistoryOptions};
+use crate::suppress::SuppressReason;
+
+/// Scans every blob reachable from every ref (or from `--range`/`--since`).
+pub fn scan_history(
+    matcher: &Matcher,
+    options: &HistoryOptions,
+    settings: &ScanSettings,
+    diagnostics: &Diagnostics,
+) -> Result<ScanOutcome, HistoryError> {
+    let enumerated: RefCell<Option<Result<History, HistoryError>>> = RefCell::new(None);
+    let outcome = run_with_progress_then(
+        settings,
+        diagnostics,
+        |progress, collected| {
+            let history = match git::enumerate(options, diagnostics, &progress.commits) {
+                Ok(history) => history,
+                Err(error) => {
+                    *enumerated.borrow_mut() = Some(Err(error));
+                    return;
+                }
+            };
+            if history.empty {
+                diagnostics.note("the repository has no commits: nothing to scan");
+            }
+            git::read_blobs(
+                &history,
+                options.max_file_size,
+                options.threads,
+                diagnostics,
+                || Collector::new(matcher, settings, progress, collected),
+            );
+            *enumerated.borrow_mut() = Some(Ok(history));
+        },
+        |per_blob, summary| match enumerated.borrow().as_ref() {
+            Some(Ok(history)) => attribute(per_blob, history, settings, summary),
+            _ => Vec::new(),
+        },
+    );
+    match enumerated.into_inner() {
+        Some(Err(error)) => Err(error),
+        _ => Ok(outcome),
+    }
+}
+
+/// One place a credential was introduced: which per-blob finding (for line, column and
+/// snippet) and which appearance of that blob (for path and commit).
+struct Candidate {
+    finding: usize,
+    commit: u32,
+    path: Arc<str>,
+}
+
+fn attribute(
+    per_blob: Vec<Finding>,
+    history: &History,
+    settings: &ScanSettings,
+    summary: &mut Summary,
+) -> Vec<Finding> {
+    let mut groups: HashMap<(String, [u8; 32]), Vec<Candidate>> = HashMap::new();
+    let mut group_order: Vec<(String, [u8; 32])> = Vec::new();
+    let mut suppressed_paths = 0u64;
+    let mut suppressed_commits = 0u64;
+    for (index, finding) in per_blob.iter().enumerate() {
+        let Some(blob) = history.blobs.get(finding.origin) else {
+            continue;
+        };
+        for appearance in &blob.appearances {
+            let commit = &history.commits[appearance.commit as usize];
+            if settings.allowlist.is_path_allowed(&appearance.path) {
+                suppressed_paths += 1;
+                if !settings.no_suppress {
+                    continue;
+                }
+            }
+            if settings.allowlist.is_commit_allowed(&commit.id.to_string()) {
+                suppressed_commits += 1;
+                if !settings.no_suppress {
+                    continue;
+                }
+            }
+            let key = (finding.rule_id.clone(), finding.secret_hash);
+            let candidates = groups.entry(key.clone()).or_insert_with(|| {
+                group_order.push(key);
+                Vec::new()
+            });
+            candidates.push(Candidate {
+                finding: index,
+                commit: appearance.commit,
+                path: appearance.path.clone(),
+            });
+        }
+    }
+    if suppressed_paths > 0 {
+        *summary
+            .suppressed
+            .entry(SuppressReason::AllowlistedPath)
+            .or_default() += suppressed_paths;
+    }
+    if suppressed_commits > 0 {
+        *summary
+            .suppressed
+            .entry(SuppressReason::AllowlistedCommit)
+            .or_default() += suppressed_commits;
+    }
+
+    let repo = history.repo.to_thread_local();
+    let mut commit_cache: HashMap<u32, Arc<CommitInfo>> = HashMap::new();
+    let mut findings = Vec::with_capacity(groups.len());
+    let (mut present, mut removed) = (0u64, 0u64);
+    for key in group_order {
+        let Some(mut candidates) = groups.remove(&key) else {
+            continue;
+        };
+        let order_key = |candidate: &Candidate| {
+            let commit = &history.commits[candidate.commit as usize];
+            let finding = &per_blob[candidate.finding];
+            (
+                commit.generation,
+                commit.time,
+                candidate.path.clone(),
+                finding.line,
+                finding.column,
+            )
+        };
+        candidates.sort_by_key(order_key);
+        candidates.dedup_by(|a, b| {
+            a.commit == b.commit
+                && a.path == b.path
+                && per_blob[a.finding].line == per_blob[b.finding].line
+                && per_blob[a.finding].column == per_blob[b.finding].column
+        });
+        let primary = &candidates[0];
+        let mut finding = per_blob[primary.finding].clone();
+        finding.path = primary.path.to_string();
+        let info = commit_cache
+            .entry(primary.commit)
+            .or_insert_with(|| {
+                Arc::new(git::commit_info(
+                    &repo,
+                    history.commits[primary.commit as usize].id,
+                ))
+            })
+            .clone();
+        finding.set_commit(&info);
+        finding.occurrences = candidates[1..]
+            .iter()
+            .map(|candidate| {
+                let source = &per_blob[candidate.finding];
+                Occurrence {
+                    path: candidate.path.to_string(),
+                    line: source.line,
+                    column: source.column,
+                    commit: Some(history.commits[candidate.commit as usize].id.to_string()),
+                }
+            })
+            .collect();
+        let still_in_head = candidates.iter().any(|candidate| {
+            history
+                .blobs
+                .get(per_blob[candidate.finding].origin)
+                .is_some_and(|blob| history.head_blobs.contains(&blob.id))
+        });
+        finding.status = Some(if still_in_head {
+            present += 1;
+            SecretStatus::Present
+        } else {
+            removed += 1;
+            SecretStatus::Removed
+        });
+        findings.push(finding);
+    }
+    findings.sort_by(|a, b| {
+        (&a.path, a.line, a.column, &a.rule_id, &a.commit)
+            .cmp(&(&b.path, b.line, b.column, &b.rule_id, &b.commit))
+    });
+    summary.history = Some(HistorySummary {
+        refs: history.stats.refs,
+        commits: history.stats.commits,
+        blobs: history.blobs.len() as u64,
+        present,
+        removed,
+        submodules: history.stats.submodules,
+        shallow: history.stats.shallow,
+    });
+    findings
+}

@@ -1,0 +1,155 @@
+//! Git history with gix: every blob reachable from every ref (branches, remote branches, tags,
+//! the stash, HEAD), each distinct blob read once, in pack order, in parallel. For each blob it
+//! records every (path, commit) that introduced it, so findings can be attributed to the commit
+//! that first introduced a secret. Commits unreachable from any ref (dangling objects, older
+//! stash entries kept only in the reflog) are out of scope. This module produces blobs and
+//! commit metadata; it never matches.
+
+mod read;
+mod walk;
+
+use std::path::{Path, PathBuf};
+
+use gix::ObjectId;
+
+pub use read::read_blobs;
+pub use walk::{enumerate, Appearance, BlobEntry, CommitNode, History};
+
+use crate::finding::CommitInfo;
+
+/// What to enumerate.
+pub struct HistoryOptions {
+    pub repo: PathBuf,
+    /// `A..B` (or any rev spec naming a range; a single revision means "its ancestry").
+    pub range: Option<String>,
+    /// Only commits whose commit time is at or after this (seconds since the epoch).
+    pub since: Option<i64>,
+    pub threads: usize,
+    pub max_file_size: u64,
+}
+
+/// Why history could not be read at all (per-object problems are warnings instead).
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("{path}: not a git repository")]
+    NotARepository { path: PathBuf },
+    #[error("{path}: cannot open repository: {message}")]
+    Open { path: PathBuf, message: String },
+    #[error("invalid --range {spec:?}: {message}")]
+    BadRange { spec: String, message: String },
+    #[error("cannot walk history: {message}")]
+    Walk { message: String },
+}
+
+/// Delta-base cache budget shared by all reader threads (each thread's handle has its own
+/// cache, so the per-handle limit is this divided by the thread count). See GIX.md §5.
+const DELTA_CACHE_BUDGET: usize = 256 * 1024 * 1024;
+
+/// Opens a repository in isolation (repo-local config only, no environment, no upward search):
+/// reproducible and immune to a hostile global config.
+pub fn open(path: &Path, threads: usize) -> Result<gix::Repository, HistoryError> {
+    let per_thread = DELTA_CACHE_BUDGET / threads.max(1);
+    let options = gix::open::Options::isolated()
+        .config_overrides([format!("core.deltaBaseCacheLimit={per_thread}")]);
+    gix::open_opts(path, options).map_err(|error| {
+        if error.is_not_found() || !path.join(".git").exists() && !path.join("HEAD").exists() {
+            HistoryError::NotARepository {
+                path: path.to_path_buf(),
+            }
+        } else {
+            HistoryError::Open {
+                path: path.to_path_buf(),
+                message: error.to_string(),
+            }
+        }
+    })
+}
+
+/// Author, date and subject of one commit, for the findings attributed to it.
+pub fn commit_info(repo: &gix::Repository, id: ObjectId) -> CommitInfo {
+    let hex = id.to_string();
+    let Ok(commit) = repo.find_commit(id) else {
+        return CommitInfo {
+            id: hex,
+            author: String::new(),
+            email: String::new(),
+            date: String::new(),
+            message_first_line: String::new(),
+        };
+    };
+    let (author, email, date) = match commit.author() {
+        Ok(signature) => (
+            signature.name.to_string(),
+            signature.email.to_string(),
+            signature
+                .time()
+                .map(|time| format_time(time.seconds))
+                .unwrap_or_default(),
+        ),
+        Err(_) => (String::new(), String::new(), String::new()),
+    };
+    let message_first_line = commit
+        .message_raw_sloppy()
+        .to_string()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    CommitInfo {
+        id: hex,
+        author,
+        email,
+        date,
+        message_first_line,
+    }
+}
+
+/// RFC 3339 in UTC, without pulling in a date crate: civil-from-days (Howard Hinnant).
+pub fn format_time(seconds: i64) -> String {
+    let days = seconds.div_euclid(86_400);
+    let second_of_day = seconds.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        second_of_day / 3600,
+        second_of_day % 3600 / 60,
+        second_of_day % 60
+    )
+}
+
+/// Parses `--since`: `YYYY-MM-DD`, RFC 3339, seconds since the epoch, or anything git's date
+/// parser understands ("2 weeks ago").
+pub fn parse_since(text: &str) -> Result<i64, String> {
+    if let Ok(seconds) = text.parse::<i64>() {
+        return Ok(seconds);
+    }
+    gix::date::parse(text, Some(gix::date::Zoned::now()))
+        .map(|time| time.seconds)
+        .map_err(|error| format!("cannot parse --since {text:?}: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_time;
+
+    #[test]
+    fn formats_epoch_seconds_as_rfc3339_utc() {
+        assert_eq!(format_time(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_time(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(format_time(951_782_400), "2000-02-29T00:00:00Z");
+    }
+}

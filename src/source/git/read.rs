@@ -1,0 +1,127 @@
+//! Reading blobs: in parallel (rayon), each thread with its own repository handle (and so its
+//! own pack cache) and its own buffer, in pack order. Oversize and binary blobs are skipped and
+//! counted; a missing or corrupt object is a warning naming its id.
+
+use rayon::prelude::*;
+
+use super::walk::History;
+use crate::diagnostics::Diagnostics;
+use crate::finding::SourceKind;
+use crate::source::{looks_binary, Blob, BlobVisitor, SkipReason};
+
+/// Hands every blob of `history` to a visitor made by `make_visitor` (one per rayon job).
+pub fn read_blobs<V, F>(
+    history: &History,
+    max_file_size: u64,
+    threads: usize,
+    diagnostics: &Diagnostics,
+    make_visitor: F,
+) where
+    V: BlobVisitor,
+    F: Fn() -> V + Sync + Send,
+{
+    let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool,
+        Err(error) => {
+            diagnostics.warn(format!(
+                "cannot start {threads} threads ({error}); using one"
+            ));
+            return read_range(
+                history,
+                0..history.blobs.len(),
+                max_file_size,
+                diagnostics,
+                make_visitor(),
+            );
+        }
+    };
+    pool.install(|| {
+        // Contiguous chunks keep each thread walking one region of the pack.
+        let chunk = (history.blobs.len() / (threads * 8)).clamp(16, 4096);
+        let starts: Vec<usize> = (0..history.blobs.len()).step_by(chunk).collect();
+        starts.par_iter().for_each(|&start| {
+            let end = (start + chunk).min(history.blobs.len());
+            read_range(
+                history,
+                start..end,
+                max_file_size,
+                diagnostics,
+                make_visitor(),
+            );
+        });
+    });
+}
+
+thread_local! {
+    static THREAD_REPO: std::cell::RefCell<Option<(usize, gix::Repository)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn read_range<V: BlobVisitor>(
+    history: &History,
+    range: std::ops::Range<usize>,
+    max_file_size: u64,
+    diagnostics: &Diagnostics,
+    mut visitor: V,
+) {
+    // One handle per thread, reused across chunks so its pack cache stays warm.
+    let key = std::ptr::from_ref(history) as usize;
+    THREAD_REPO.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        if slot.as_ref().is_none_or(|(owner, _)| *owner != key) {
+            let mut repo = history.repo.to_thread_local();
+            repo.object_cache_size(0);
+            *slot = Some((key, repo));
+        }
+        let Some((_, repo)) = slot.as_ref() else {
+            return;
+        };
+        let mut buffer = Vec::new();
+        for (origin, entry) in history.blobs[range.clone()].iter().enumerate() {
+            let origin = range.start + origin;
+            let header = match repo.try_find_header(entry.id) {
+                Ok(Some(header)) => header,
+                Ok(None) => {
+                    diagnostics.warn(format!(
+                        "blob {} is missing from the object database",
+                        entry.id
+                    ));
+                    visitor.skipped(SkipReason::Unreadable, 0);
+                    continue;
+                }
+                Err(error) => {
+                    diagnostics.warn(format!("blob {}: cannot read: {error}", entry.id));
+                    visitor.skipped(SkipReason::Unreadable, 0);
+                    continue;
+                }
+            };
+            if header.size() > max_file_size {
+                visitor.skipped(SkipReason::Oversize, header.size());
+                continue;
+            }
+            let data = match gix::prelude::FindExt::find_blob(&repo.objects, &entry.id, &mut buffer)
+            {
+                Ok(blob) => blob.data,
+                Err(error) => {
+                    diagnostics.warn(format!("blob {}: cannot read: {error}", entry.id));
+                    visitor.skipped(SkipReason::Unreadable, 0);
+                    continue;
+                }
+            };
+            if looks_binary(data) {
+                visitor.skipped(SkipReason::Binary, data.len() as u64);
+                continue;
+            }
+            let path = entry
+                .appearances
+                .first()
+                .map_or("", |appearance| &appearance.path);
+            visitor.visit(Blob {
+                bytes: data,
+                path,
+                source: SourceKind::Git,
+                origin,
+            });
+        }
+    });
+}
