@@ -4,6 +4,7 @@
 mod util;
 
 mod bad_input;
+mod history;
 mod output;
 mod rules;
 mod scan;

@@ -211,3 +211,77 @@ fn make_world_traversable(path: &Path) {
         }
     }
 }
+
+/// A throwaway git repository driven by the `git` binary, with fixed identities and strictly
+/// increasing commit dates so attribution is deterministic.
+pub struct GitRepo {
+    pub dir: Dir,
+    clock: std::cell::Cell<i64>,
+}
+
+impl GitRepo {
+    pub fn new() -> GitRepo {
+        let repo = GitRepo {
+            dir: Dir::new(),
+            clock: std::cell::Cell::new(1_700_000_000),
+        };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs git in the repository and returns its trimmed stdout; panics on failure.
+    pub fn git(&self, args: &[&str]) -> String {
+        let time = self.clock.get();
+        self.clock.set(time + 60);
+        let date = format!("@{time} +0000");
+        let output = std::process::Command::new("git")
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("GIT_AUTHOR_NAME", "Ada Tester")
+            .env("GIT_AUTHOR_EMAIL", "ada@example.test")
+            .env("GIT_COMMITTER_NAME", "Ada Tester")
+            .env("GIT_COMMITTER_EMAIL", "ada@example.test")
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .expect("git runs");
+        assert!(
+            output.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    }
+
+    pub fn write(&self, path: &str, contents: impl AsRef<[u8]>) {
+        self.dir.write(path, contents);
+    }
+
+    /// Stages everything and commits; returns the new commit id.
+    pub fn commit_all(&self, message: &str) -> String {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "--allow-empty", "-m", message]);
+        self.head()
+    }
+
+    pub fn head(&self) -> String {
+        self.git(&["rev-parse", "HEAD"])
+    }
+
+    /// `leakhound history <repo> --format json` plus extra arguments.
+    pub fn history(&self, extra: &[&str]) -> Output {
+        let mut command = leakhound();
+        command
+            .arg("history")
+            .arg(self.path())
+            .args(["--format", "json", "--no-progress"])
+            .args(extra);
+        run(&mut command)
+    }
+}

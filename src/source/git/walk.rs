@@ -329,9 +329,11 @@ fn range_tips(
             let hidden = base.map(|base| vec![base.detach()]).unwrap_or_default();
             (vec![theirs, ours], hidden)
         }
-        other => return Err(bad(format!(
+        other => {
+            return Err(bad(format!(
             "unsupported kind of revision spec ({other:?}); use A..B, A...B or a single revision"
-        ))),
+        )))
+        }
     })
 }
 
@@ -440,7 +442,8 @@ impl Differ {
         let first = parents.first().copied();
         let mut changes = self.diff(repo, first, tree, stats)?;
         for other in parents.iter().skip(1) {
-            let against_other: HashSet<(BString, ObjectId)> = self
+            // std's hasher: gix's hashtable only takes object ids as keys.
+            let against_other: std::collections::HashSet<(BString, ObjectId)> = self
                 .diff(repo, Some(*other), tree, stats)?
                 .into_iter()
                 .collect();

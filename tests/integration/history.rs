@@ -1,0 +1,358 @@
+//! `leakhound history`: exact attribution (rule, path, line, commit) on repositories built with
+//! git in a temp dir.
+
+use crate::util::*;
+
+/// (rule_id, path, line, commit) of each finding.
+fn attributed(findings: &[serde_json::Value]) -> Vec<(String, String, u64, String)> {
+    findings
+        .iter()
+        .map(|finding| {
+            (
+                finding["rule_id"].as_str().unwrap_or_default().to_string(),
+                finding["path"].as_str().unwrap_or_default().to_string(),
+                finding["line"].as_u64().unwrap_or_default(),
+                finding["commit"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn rule() -> String {
+    "github-pat-classic".to_string()
+}
+
+#[test]
+fn secret_added_then_removed_is_attributed_to_the_adding_commit() {
+    let repo = GitRepo::new();
+    repo.write("app.cfg", "name = demo\n");
+    repo.commit_all("initial");
+    let token = github_token("ghp_", 100);
+    repo.write("app.cfg", format!("name = demo\ntoken = {token}\n"));
+    let added = repo.commit_all("configure token");
+    repo.write("app.cfg", "name = demo\n");
+    repo.commit_all("remove token");
+    let output = repo.history(&[]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let findings = json_findings(&output);
+    assert_eq!(
+        attributed(&findings),
+        vec![(rule(), "app.cfg".into(), 2, added)]
+    );
+    let finding = &findings[0];
+    assert_eq!(finding["status"], "removed");
+    assert_eq!(finding["author"], "Ada Tester");
+    assert_eq!(finding["email"], "ada@example.test");
+    assert_eq!(finding["commit_message"], "configure token");
+    assert_eq!(finding["date"], "2023-11-14T22:18:20Z");
+    assert_eq!(finding["source"], "git");
+    assert_eq!(finding["column"], 9);
+    assert!(
+        stderr(&output).contains("1 only in history"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn secret_still_in_head_is_present() {
+    let repo = GitRepo::new();
+    repo.write("a.env", format!("T={}\n", github_token("ghp_", 101)));
+    let commit = repo.commit_all("add");
+    let findings = json_findings(&repo.history(&[]));
+    assert_eq!(
+        attributed(&findings),
+        vec![(rule(), "a.env".into(), 1, commit)]
+    );
+    assert_eq!(findings[0]["status"], "present");
+}
+
+#[test]
+fn secret_only_on_an_unmerged_branch_is_found() {
+    let repo = GitRepo::new();
+    repo.write("readme.md", "hello\n");
+    repo.commit_all("initial");
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write(
+        "feature.py",
+        format!("KEY = \"{}\"\n", github_token("ghp_", 102)),
+    );
+    let on_branch = repo.commit_all("feature work");
+    repo.git(&["checkout", "-q", "main"]);
+    let findings = json_findings(&repo.history(&[]));
+    assert_eq!(
+        attributed(&findings),
+        vec![(rule(), "feature.py".into(), 1, on_branch)]
+    );
+    assert_eq!(findings[0]["status"], "removed");
+}
+
+#[test]
+fn secret_introduced_in_a_merge_resolution_is_attributed_to_the_merge() {
+    let repo = GitRepo::new();
+    repo.write("conf.ini", "[main]\nvalue = 1\n");
+    repo.commit_all("initial");
+    repo.git(&["checkout", "-q", "-b", "side"]);
+    repo.write("side.txt", "side\n");
+    repo.commit_all("side change");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("main.txt", "main\n");
+    repo.commit_all("main change");
+    repo.git(&["merge", "-q", "--no-ff", "--no-commit", "side"]);
+    // The merge result holds content that neither parent had.
+    let token = github_token("ghp_", 103);
+    repo.write("conf.ini", format!("[main]\nvalue = 1\ntoken = {token}\n"));
+    repo.git(&["add", "conf.ini"]);
+    repo.git(&["commit", "-q", "-m", "merge side"]);
+    let merge_commit = repo.head();
+    let findings = json_findings(&repo.history(&[]));
+    assert_eq!(
+        attributed(&findings),
+        vec![(rule(), "conf.ini".into(), 3, merge_commit)]
+    );
+    assert!(findings[0]["occurrences"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn renamed_file_keeps_the_introducing_commit_and_lists_the_new_path() {
+    let repo = GitRepo::new();
+    repo.write("old/name.env", format!("T={}\n", github_token("ghp_", 104)));
+    let introduced = repo.commit_all("add");
+    std::fs::create_dir_all(repo.path().join("new")).unwrap();
+    repo.git(&["mv", "old/name.env", "new/place.env"]);
+    let renamed = repo.commit_all("rename");
+    let findings = json_findings(&repo.history(&[]));
+    assert_eq!(
+        attributed(&findings),
+        vec![(rule(), "old/name.env".into(), 1, introduced)]
+    );
+    let occurrences = findings[0]["occurrences"].as_array().unwrap();
+    assert_eq!(occurrences.len(), 1);
+    assert_eq!(occurrences[0]["path"], "new/place.env");
+    assert_eq!(occurrences[0]["commit"], renamed.as_str());
+    assert_eq!(findings[0]["status"], "present");
+}
+
+#[test]
+fn secret_in_a_file_deleted_later_is_found() {
+    let repo = GitRepo::new();
+    repo.write("keep.txt", "keep\n");
+    repo.write(
+        "deploy/creds.sh",
+        format!("export GH={}\n", github_token("ghp_", 105)),
+    );
+    let added = repo.commit_all("add deploy script");
+    repo.git(&["rm", "-q", "-r", "deploy"]);
+    repo.commit_all("drop deploy");
+    let findings = json_findings(&repo.history(&[]));
+    assert_eq!(
+        attributed(&findings),
+        vec![(rule(), "deploy/creds.sh".into(), 1, added)]
+    );
+    assert_eq!(findings[0]["status"], "removed");
+}
+
+#[test]
+fn secret_reachable_only_from_a_tag_is_found() {
+    let repo = GitRepo::new();
+    repo.write("a.txt", "a\n");
+    repo.commit_all("initial");
+    repo.git(&["checkout", "-q", "-b", "release"]);
+    repo.write("release.env", format!("T={}\n", github_token("ghp_", 106)));
+    let tagged = repo.commit_all("release build");
+    repo.git(&["tag", "-a", "v1.0", "-m", "v1.0"]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.git(&["branch", "-q", "-D", "release"]);
+    let findings = json_findings(&repo.history(&[]));
+    assert_eq!(
+        attributed(&findings),
+        vec![(rule(), "release.env".into(), 1, tagged)]
+    );
+}
+
+#[test]
+fn secret_only_in_the_stash_is_found() {
+    let repo = GitRepo::new();
+    repo.write("a.txt", "a\n");
+    repo.commit_all("initial");
+    repo.write("a.txt", format!("a\nT={}\n", github_token("ghp_", 107)));
+    repo.git(&["stash", "-q"]);
+    let stash = repo.git(&["rev-parse", "refs/stash"]);
+    let findings = json_findings(&repo.history(&[]));
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["path"], "a.txt");
+    assert_eq!(findings[0]["line"], 2);
+    // `git stash` records the work tree in the stash commit itself.
+    assert_eq!(findings[0]["commit"], stash.as_str());
+}
+
+#[test]
+fn same_secret_in_fifty_commits_is_one_finding() {
+    let repo = GitRepo::new();
+    let token = github_token("ghp_", 108);
+    let mut first = String::new();
+    for round in 0..50 {
+        repo.write(
+            "settings.py",
+            format!("TOKEN = \"{token}\"\nROUND = {round}\n"),
+        );
+        let commit = repo.commit_all(&format!("round {round}"));
+        if round == 0 {
+            first = commit;
+        }
+    }
+    let findings = json_findings(&repo.history(&[]));
+    assert_eq!(
+        attributed(&findings),
+        vec![(rule(), "settings.py".into(), 1, first)]
+    );
+    assert_eq!(findings[0]["occurrences"].as_array().unwrap().len(), 49);
+}
+
+#[test]
+fn range_limits_the_scan_to_new_commits() {
+    let repo = GitRepo::new();
+    repo.write("old.env", format!("T={}\n", github_token("ghp_", 109)));
+    let base = repo.commit_all("old secret");
+    repo.write("new.env", format!("T={}\n", github_token("ghp_", 110)));
+    let newer = repo.commit_all("new secret");
+    let range = format!("{base}..HEAD");
+    let findings = json_findings(&repo.history(&["--range", &range]));
+    assert_eq!(
+        attributed(&findings),
+        vec![(rule(), "new.env".into(), 1, newer)]
+    );
+}
+
+#[test]
+fn bad_range_exits_2() {
+    let repo = GitRepo::new();
+    repo.write("a.txt", "a\n");
+    repo.commit_all("initial");
+    let output = repo.history(&["--range", "nope..HEAD"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--range"), "{}", stderr(&output));
+}
+
+#[test]
+fn since_skips_older_commits() {
+    let repo = GitRepo::new();
+    repo.write("old.env", format!("T={}\n", github_token("ghp_", 111)));
+    repo.commit_all("old secret"); // 1700000000
+    repo.write("new.env", format!("T={}\n", github_token("ghp_", 112)));
+    let newer = repo.commit_all("new secret"); // later
+    let findings = json_findings(&repo.history(&["--since", "1700000200"]));
+    assert_eq!(
+        attributed(&findings),
+        vec![(rule(), "new.env".into(), 1, newer)]
+    );
+}
+
+#[test]
+fn not_a_repository_exits_2() {
+    let dir = Dir::new();
+    dir.write("a.txt", "a\n");
+    let output = run(leakhound().arg("history").arg(dir.path()));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("not a git repository"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn empty_repository_exits_0_with_a_note() {
+    let repo = GitRepo::new();
+    let output = repo.history(&[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no commits"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn shallow_clone_is_scanned_with_a_warning() {
+    let origin = GitRepo::new();
+    origin.write("a.env", format!("T={}\n", github_token("ghp_", 113)));
+    origin.commit_all("one");
+    origin.write("b.txt", "b\n");
+    origin.commit_all("two");
+    origin.write("c.txt", "c\n");
+    origin.commit_all("three");
+    let clone = Dir::new();
+    let url = format!("file://{}", origin.path().display());
+    let status = std::process::Command::new("git")
+        .args(["clone", "-q", "--depth", "1", &url])
+        .arg(clone.join("shallow"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = run(leakhound()
+        .arg("history")
+        .arg(clone.join("shallow"))
+        .args(["--format", "json"]));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("shallow clone"),
+        "{}",
+        stderr(&output)
+    );
+    let findings = json_findings(&output);
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0]["path"], "a.env");
+}
+
+#[test]
+fn corrupt_object_is_a_warning_naming_it_and_the_scan_goes_on() {
+    let repo = GitRepo::new();
+    repo.write("good.env", format!("T={}\n", github_token("ghp_", 114)));
+    repo.write("bad.txt", "this blob will be damaged\n");
+    let commit = repo.commit_all("two files");
+    let bad = repo.git(&["rev-parse", "HEAD:bad.txt"]);
+    let object = repo
+        .path()
+        .join(".git/objects")
+        .join(&bad[..2])
+        .join(&bad[2..]);
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&object, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    std::fs::write(&object, b"not zlib at all").unwrap();
+    let output = repo.history(&[]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(stderr(&output).contains(&bad), "{}", stderr(&output));
+    assert_eq!(
+        attributed(&json_findings(&output)),
+        vec![(rule(), "good.env".into(), 1, commit)]
+    );
+}
+
+#[test]
+fn submodule_entries_are_counted_not_entered() {
+    let inner = GitRepo::new();
+    inner.write("x.txt", "x\n");
+    inner.commit_all("inner");
+    let repo = GitRepo::new();
+    repo.write("a.txt", "a\n");
+    repo.git(&[
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "-q",
+        &format!("file://{}", inner.path().display()),
+        "vendor/inner",
+    ]);
+    repo.commit_all("add submodule");
+    let output = repo.history(&[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("1 submodule entries not entered"),
+        "{}",
+        stderr(&output)
+    );
+}
