@@ -42,6 +42,7 @@
 #                    pin versions here; delete the venv to change what is installed
 #   GITLEAKS=path, KINGFISHER=path   use these binaries instead of the venv's
 #   INSTALL_TOOLS=0  never try `apt-get install hyperfine time` (it is tried only as root)
+#   HYPERFINE=0      time with the shell-clock loop even if hyperfine is installed
 #
 # Timing uses hyperfine (--warmup 1 --runs $RUNS, no intermediate shell) when available,
 # otherwise a loop of $RUNS runs timed with the shell clock, keeping the median. Peak RSS
@@ -196,8 +197,12 @@ try_apt_install() { # package: only as root, only with apt-get, only if allowed
     { apt-get install -y -qq "$1" || { apt-get update -qq && apt-get install -y -qq "$1"; }; } \
         >"$TMP/apt-$1.log" 2>&1 || { note "apt-get install $1 failed"; return 1; }
 }
-command -v hyperfine >/dev/null || try_apt_install hyperfine || true
-HYPERFINE=$(command -v hyperfine || true)
+if [[ ${HYPERFINE:-} == 0 ]]; then
+    HYPERFINE=
+else
+    command -v hyperfine >/dev/null || try_apt_install hyperfine || true
+    HYPERFINE=$(command -v hyperfine || true)
+fi
 if [[ -n $HYPERFINE ]] && ! "$HYPERFINE" --help 2>&1 | grep -q -- '--shell=none'; then
     note "$HYPERFINE is too old for --shell=none (needs >= 1.13): using the shell-clock loop"
     HYPERFINE=
@@ -240,6 +245,8 @@ if [[ $IS_GIT == 1 && $SNAPSHOT != 0 ]]; then
     tar -C "$CORPUS" --null --no-recursion -T "$TMP/snapshot.list" -cf - | tar -C "$SCAN_DIR" -xf - ||
         die "could not copy the git-visible files of $CORPUS into a snapshot"
     SNAPSHOT_NOTE="snapshot of its git-visible files (tracked + untracked-not-ignored) in $SCAN_DIR"
+elif [[ $IS_GIT == 1 ]]; then
+    SNAPSHOT_NOTE="in place, SNAPSHOT=0: reference and leakhound skip git-ignored files, the peers do not"
 fi
 
 FILES=$(find "$SCAN_DIR" -type f -not -path '*/.git/*' | wc -l)
@@ -249,12 +256,13 @@ MBYTES=$(find "$SCAN_DIR" -type f -not -path '*/.git/*' -printf '%s\n' |
 # ---------------------------------------------------------------------------------------
 # Commands. Each tool is a bash array with the placeholder @DIR@ for the scanned directory.
 # ---------------------------------------------------------------------------------------
+REF_FIND='find "$1" -type f -not -path "*/.git/*" -print0 | xargs -0 -r cat -- >/dev/null'
+REF_SCRIPT=$REF_FIND
 if [[ $IS_GIT == 1 && $SNAPSHOT == 0 ]]; then
     REF_SCRIPT='cd "$1" && git ls-files -z --cached --others --exclude-standard | xargs -0 -r cat -- >/dev/null'
-else
-    REF_SCRIPT='find "$1" -type f -not -path "*/.git/*" -print0 | xargs -0 -r cat -- >/dev/null'
 fi
 CMD_reference=(bash -o pipefail -c "$REF_SCRIPT" reference @DIR@)
+CMD_reference_empty=(bash -o pipefail -c "$REF_FIND" reference @DIR@) # no git repo there
 OK_reference=" 0 "
 
 CMD_leakhound=("$LEAKHOUND" scan @DIR@ --format json --no-progress --output /dev/null)
@@ -283,7 +291,9 @@ TOOLS=(reference leakhound gitleaks kingfisher)
 
 # Fill the placeholder: with_dir DIR TOOL -> sets the array CMD
 with_dir() {
-    local -n src="CMD_$2"
+    local name=CMD_$2
+    [[ $1 == "$TMP/empty" && $2 == reference ]] && name=CMD_reference_empty
+    local -n src=$name
     CMD=()
     local a
     for a in "${src[@]}"; do CMD+=("${a//@DIR@/$1}"); done
@@ -368,13 +378,19 @@ echo "  corpus:     $CORPUS ($SNAPSHOT_NOTE)"
 echo "  git HEAD:   $HEAD_INFO"
 echo "  scanned:    $FILES files, $MBYTES MiB"
 echo "  machine:    $(nproc) cores${CPU:+, $CPU}; load average $LOAD_BEFORE before, $LOAD_AFTER after"
-echo "  timing:     ${HYPERFINE:+hyperfine $("$HYPERFINE" --version | cut -d' ' -f2), }median of $RUNS runs after 1 warm-up${HYPERFINE:- (shell clock)}"
+if [[ -n $HYPERFINE ]]; then
+    echo "  timing:     $("$HYPERFINE" --version), median of $RUNS runs after 1 warm-up"
+else
+    echo "  timing:     shell clock, median of $RUNS runs after 1 warm-up"
+fi
 echo "  leakhound:  ${LEAKHOUND_VERSION:-?} ($LEAKHOUND)"
 echo "  gitleaks:   ${GITLEAKS_VERSION:-?} ($GITLEAKS)"
 echo "  kingfisher: ${KINGFISHER_VERSION:-?} ($KINGFISHER)"
-for tool in "${TOOLS[@]}"; do
+echo "  commands (CORPUS = the scanned directory, \$TMP = a temporary directory):"
+printf '    %-11s %s\n' "reference:" "${REF_SCRIPT//\"\$1\"/CORPUS}"
+for tool in leakhound gitleaks kingfisher; do
     with_dir CORPUS "$tool"
-    printf '  %-11s %s\n' "$tool:" "$(printf '%q ' "${CMD[@]}" | sed "s|$TMP|\$TMP|g")"
+    printf '    %-11s %s\n' "$tool:" "$(printf '%q ' "${CMD[@]}" | sed "s|$TMP|\$TMP|g")"
 done
 echo
 fmt='%-8s %-11s %12s %10s %10s %13s\n'

@@ -15,7 +15,7 @@ use regex::bytes::{CaptureLocations, Regex};
 
 pub use checksum::verify as verify_checksum;
 pub use entropy::shannon_entropy;
-pub use placeholder::looks_like_placeholder;
+pub use placeholder::{looks_like_identifier, looks_like_placeholder};
 
 use crate::error::MatcherBuildError;
 use crate::rules::model::{Confidence, RuleSpec};

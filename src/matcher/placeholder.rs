@@ -29,6 +29,34 @@ pub fn looks_like_placeholder(secret: &[u8]) -> bool {
     contains_placeholder_word(secret) || has_long_run(secret)
 }
 
+/// For generic (low-confidence) rules only: values built from lowercase words and numbers
+/// joined by separators (`record_config-1234`, `queue.status`) are identifiers, config keys or
+/// enum values, not credentials. A passphrase of plain words joined by `-` with no number is
+/// kept: it may be a real password.
+pub fn looks_like_identifier(secret: &[u8]) -> bool {
+    let is_separator = |b: u8| matches!(b, b'_' | b'-' | b'.' | b'/' | b':');
+    let mut segments = 0;
+    let mut digit_segment = false;
+    let mut identifier_separator = false;
+    for segment in secret.split(|&b| is_separator(b)) {
+        if segment.is_empty() {
+            continue;
+        }
+        segments += 1;
+        if segment.iter().all(u8::is_ascii_digit) {
+            digit_segment = true;
+        } else if !segment.iter().all(u8::is_ascii_lowercase) {
+            return false;
+        }
+    }
+    for &b in secret {
+        if matches!(b, b'_' | b'.' | b'/' | b':') {
+            identifier_separator = true;
+        }
+    }
+    segments >= 2 && (digit_segment || identifier_separator)
+}
+
 fn contains_placeholder_word(secret: &[u8]) -> bool {
     PLACEHOLDER_WORDS.iter().any(|word| {
         secret
@@ -70,6 +98,27 @@ mod tests {
             "****",
         ] {
             assert!(looks_like_placeholder(value.as_bytes()), "{value}");
+        }
+    }
+
+    #[test]
+    fn identifiers_are_not_generic_secrets() {
+        use super::looks_like_identifier;
+        for value in [
+            "record_config-1234",
+            "queue.status",
+            "connect-4547",
+            "app/config/main",
+        ] {
+            assert!(looks_like_identifier(value.as_bytes()), "{value}");
+        }
+        for value in [
+            "correct-horse-battery-staple",
+            "hunter2",
+            "Xk9-pQ2_zz81",
+            "s3cr3t_Pa55",
+        ] {
+            assert!(!looks_like_identifier(value.as_bytes()), "{value}");
         }
     }
 

@@ -74,7 +74,7 @@ pub fn enumerate(
     commits_walked: &AtomicU64,
 ) -> Result<History, HistoryError> {
     let mut repo = super::open(&options.repo, options.threads)?;
-    repo.object_cache_size_if_unset(64 * 1024 * 1024);
+    repo.object_cache_size_if_unset(OBJECT_CACHE_BUDGET);
     let mut stats = HistoryStats::default();
     let shallow = repo.shallow_commits().ok().flatten();
     if let Some(boundary) = &shallow {
@@ -163,41 +163,22 @@ pub fn enumerate(
         .collect();
     let generations = generations(&raw, &index_of);
 
-    // 2. What each commit introduced.
+    // 2. What each commit introduced: tree diffs in parallel, one handle and one reused diff
+    //    state per thread, merged in walk order.
+    let introductions = diff_all(&repo, &raw, &index_of, options.threads, diagnostics);
     let mut blobs: Vec<BlobEntry> = Vec::new();
     let mut blob_index: HashMap<ObjectId, u32> = HashMap::default();
     let mut paths: std::collections::HashMap<BString, std::sync::Arc<str>> =
         std::collections::HashMap::new();
     let mut differ = Differ::new();
-    for (commit_index, commit) in raw.iter().enumerate() {
-        let mut parent_trees: Vec<ObjectId> = Vec::with_capacity(commit.parents.len());
-        for parent in &commit.parents {
-            match index_of.get(parent) {
-                Some(&index) => parent_trees.push(raw[index as usize].tree),
-                None => match repo
-                    .find_commit(*parent)
-                    .and_then(|parent| parent.tree_id())
-                {
-                    Ok(tree) => parent_trees.push(tree.detach()),
-                    Err(error) => {
-                        diagnostics.warn(format!(
-                            "commit {}: parent {parent} is missing ({error}); diffing against \
-                             an empty tree",
-                            commit.id
-                        ));
-                    }
-                },
-            }
-        }
-        let introduced = match differ.introduced(&repo, commit.tree, &parent_trees, &mut stats) {
-            Ok(introduced) => introduced,
-            Err(message) => {
-                stats.missing_trees += 1;
-                diagnostics.warn(format!("commit {}: {message}", commit.id));
-                continue;
-            }
+    for (commit_index, introduced) in introductions.into_iter().enumerate() {
+        let Some(introduced) = introduced else {
+            stats.missing_trees += 1;
+            continue;
         };
-        for (path, blob) in introduced {
+        stats.submodules += introduced.submodules;
+        stats.symlinks += introduced.symlinks;
+        for (path, blob) in introduced.blobs {
             let path = match paths.get(&path) {
                 Some(interned) => interned.clone(),
                 None => {
@@ -223,9 +204,8 @@ pub fn enumerate(
     // 3. HEAD's blobs, for present/removed.
     let mut head_blobs = HashSet::default();
     if let Ok(head_tree) = repo.head_tree_id() {
-        let mut scratch = HistoryStats::default();
-        if let Ok(all) = differ.introduced(&repo, head_tree.detach(), &[], &mut scratch) {
-            head_blobs.extend(all.into_iter().map(|(_, blob)| blob));
+        if let Ok(all) = differ.introduced(&repo, head_tree.detach(), &[]) {
+            head_blobs.extend(all.blobs.into_iter().map(|(_, blob)| blob));
         }
     }
 
@@ -250,6 +230,74 @@ pub fn enumerate(
         empty: false,
     })
 }
+
+/// What one commit introduced, plus the entries the diff saw but we do not scan.
+struct Introduced {
+    blobs: Vec<(BString, ObjectId)>,
+    submodules: u64,
+    symlinks: u64,
+}
+
+/// Diffs every commit against its parents in parallel; `None` where a tree could not be read
+/// (warned about, naming the commit).
+fn diff_all(
+    repo: &gix::Repository,
+    raw: &[RawCommit],
+    index_of: &HashMap<ObjectId, u32>,
+    threads: usize,
+    diagnostics: &Diagnostics,
+) -> Vec<Option<Introduced>> {
+    use rayon::prelude::*;
+    let sync = repo.clone().into_sync();
+    let work = |repo: &gix::Repository, differ: &mut Differ, commit: &RawCommit| {
+        let mut parent_trees: Vec<ObjectId> = Vec::with_capacity(commit.parents.len());
+        for parent in &commit.parents {
+            match index_of.get(parent) {
+                Some(&index) => parent_trees.push(raw[index as usize].tree),
+                None => match repo
+                    .find_commit(*parent)
+                    .and_then(|parent| parent.tree_id())
+                {
+                    Ok(tree) => parent_trees.push(tree.detach()),
+                    Err(error) => diagnostics.warn(format!(
+                        "commit {}: parent {parent} is missing ({error}); diffing against an \
+                         empty tree",
+                        commit.id
+                    )),
+                },
+            }
+        }
+        match differ.introduced(repo, commit.tree, &parent_trees) {
+            Ok(introduced) => Some(introduced),
+            Err(message) => {
+                diagnostics.warn(format!("commit {}: {message}", commit.id));
+                None
+            }
+        }
+    };
+    let init = || {
+        let mut repo = sync.to_thread_local();
+        repo.object_cache_size_if_unset(OBJECT_CACHE_BUDGET / threads.max(1));
+        (repo, Differ::new())
+    };
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool.install(|| {
+            raw.par_iter()
+                .with_min_len(64)
+                .map_init(init, |(repo, differ), commit| work(repo, differ, commit))
+                .collect()
+        }),
+        Err(_) => {
+            let (repo, mut differ) = init();
+            raw.iter()
+                .map(|commit| work(&repo, &mut differ, commit))
+                .collect()
+        }
+    }
+}
+
+/// Object cache for trees and commits during the walk and diffs, split between threads.
+const OBJECT_CACHE_BUDGET: usize = 64 * 1024 * 1024;
 
 /// Every ref (heads, remotes, tags, stash, notes) and HEAD, peeled to commits.
 fn all_tips(
@@ -437,19 +485,24 @@ impl Differ {
         repo: &gix::Repository,
         tree: ObjectId,
         parents: &[ObjectId],
-        stats: &mut HistoryStats,
-    ) -> Result<Vec<(BString, ObjectId)>, String> {
+    ) -> Result<Introduced, String> {
         let first = parents.first().copied();
-        let mut changes = self.diff(repo, first, tree, stats)?;
+        let mut introduced = Introduced {
+            blobs: Vec::new(),
+            submodules: 0,
+            symlinks: 0,
+        };
+        let mut changes = self.diff(repo, first, tree, &mut introduced)?;
         for other in parents.iter().skip(1) {
             // std's hasher: gix's hashtable only takes object ids as keys.
             let against_other: std::collections::HashSet<(BString, ObjectId)> = self
-                .diff(repo, Some(*other), tree, stats)?
+                .diff(repo, Some(*other), tree, &mut introduced)?
                 .into_iter()
                 .collect();
             changes.retain(|change| against_other.contains(change));
         }
-        Ok(changes)
+        introduced.blobs = changes;
+        Ok(introduced)
     }
 
     fn diff(
@@ -457,7 +510,7 @@ impl Differ {
         repo: &gix::Repository,
         old: Option<ObjectId>,
         new: ObjectId,
-        stats: &mut HistoryStats,
+        counts: &mut Introduced,
     ) -> Result<Vec<(BString, ObjectId)>, String> {
         let kind = new.kind();
         let old_iter = match old {
@@ -480,8 +533,8 @@ impl Differ {
             &mut self.recorder,
         )
         .map_err(|error| format!("tree diff failed: {error}"))?;
-        stats.submodules += self.recorder.submodules;
-        stats.symlinks += self.recorder.symlinks;
+        counts.submodules = counts.submodules.max(self.recorder.submodules);
+        counts.symlinks = counts.symlinks.max(self.recorder.symlinks);
         Ok(std::mem::take(&mut self.recorder.blobs))
     }
 }
