@@ -17,6 +17,17 @@ pub enum SourceKind {
     Stdin,
 }
 
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::File => "file",
+            SourceKind::Git => "git",
+            SourceKind::Staged => "staged",
+            SourceKind::Stdin => "stdin",
+        }
+    }
+}
+
 /// Commit metadata shared by every finding of one commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommitInfo {

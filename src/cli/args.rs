@@ -39,6 +39,11 @@ objects, stash entries older than the newest, which live only in the reflog) and
 histories (submodule entries are counted, not entered)."
     )]
     History(HistoryArgs),
+    /// Scan only the lines the staged change adds (the index against HEAD): the pre-commit check.
+    Staged(StagedArgs),
+    /// Install or remove the git pre-commit hook that runs `leakhound staged`.
+    #[command(subcommand)]
+    Hook(HookCommand),
     /// List, show and check detection rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -74,6 +79,35 @@ pub struct HistoryArgs {
 
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StagedArgs {
+    /// A directory inside the repository (GIT_DIR, GIT_WORK_TREE and GIT_INDEX_FILE are honoured).
+    #[arg(value_name = "REPO", default_value = ".")]
+    pub repo: PathBuf,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Write .git/hooks/pre-commit (or into core.hooksPath) running `leakhound staged`.
+    Install {
+        /// Replace an existing pre-commit hook that leakhound did not write.
+        #[arg(long)]
+        force: bool,
+        /// A directory inside the repository.
+        #[arg(value_name = "REPO", default_value = ".")]
+        repo: PathBuf,
+    },
+    /// Remove the pre-commit hook, if leakhound wrote it.
+    Uninstall {
+        /// A directory inside the repository.
+        #[arg(value_name = "REPO", default_value = ".")]
+        repo: PathBuf,
+    },
 }
 
 /// Options every scanning command shares.
@@ -119,6 +153,18 @@ pub struct CommonArgs {
     /// Report findings that inline markers or allowlists would hide.
     #[arg(long)]
     pub no_suppress: bool,
+
+    /// Report only findings not in this baseline (written by --write-baseline).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Write the current findings' fingerprints to FILE as a baseline and exit 0.
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    pub write_baseline: Option<PathBuf>,
+
+    /// Exit 1 when the baseline has entries that match nothing any more.
+    #[arg(long, requires = "baseline")]
+    pub fail_on_stale: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,6 +3,7 @@
 //! No scanning logic lives here.
 
 pub mod args;
+mod hook;
 mod output;
 mod rules_cmd;
 
@@ -19,9 +20,10 @@ use crate::report;
 use crate::rules::{self, LoadedRule};
 use crate::scan::{self, ScanOutcome, ScanSettings};
 use crate::source::{self, DEFAULT_MAX_FILE_SIZE};
-use crate::suppress::Allowlist;
+use crate::suppress::baseline::{self, Baseline};
+use crate::suppress::{Allowlist, SuppressReason};
 
-use args::{Cli, Command, CommonArgs, HistoryArgs, ScanArgs};
+use args::{Cli, Command, CommonArgs, HistoryArgs, HookCommand, ScanArgs, StagedArgs};
 use output::Output;
 
 /// Exit statuses, the same for every command (DESIGN.md).
@@ -35,6 +37,9 @@ pub fn run() -> Result<i32> {
     match cli.command {
         Command::Scan(args) => scan_command(args),
         Command::History(args) => history_command(args),
+        Command::Staged(args) => staged_command(args),
+        Command::Hook(HookCommand::Install { force, repo }) => hook::install(&repo, force),
+        Command::Hook(HookCommand::Uninstall { repo }) => hook::uninstall(&repo),
         Command::Rules(command) => rules_cmd::run(command),
     }
 }
@@ -84,7 +89,7 @@ fn scan_command(args: ScanArgs) -> Result<i32> {
             scan::scan_paths(&prepared.matcher, &walk, &prepared.settings, &diagnostics);
         outcome = merge(outcome, from_files);
     }
-    emit(&args.common, &outcome, &diagnostics)
+    Ok(emit(&args.common, outcome, prepared.baseline.as_ref())?.0)
 }
 
 fn history_command(args: HistoryArgs) -> Result<i32> {
@@ -111,7 +116,40 @@ fn history_command(args: HistoryArgs) -> Result<i32> {
         &prepared.settings,
         &diagnostics,
     )?;
-    emit(&args.common, &outcome, &diagnostics)
+    Ok(emit(&args.common, outcome, prepared.baseline.as_ref())?.0)
+}
+
+fn staged_command(args: StagedArgs) -> Result<i32> {
+    if !args.repo.exists() {
+        bail!("{}: no such file or directory", args.repo.display());
+    }
+    let config_root = args.repo.is_dir().then_some(args.repo.as_path());
+    let prepared = prepare(&args.common, config_root)?;
+    let diagnostics = Diagnostics::new(false);
+    let outcome = scan::scan_staged(
+        &prepared.matcher,
+        &args.repo,
+        prepared.max_file_size,
+        &prepared.settings,
+        &diagnostics,
+    )?;
+    let (status, reported) = emit(&args.common, outcome, prepared.baseline.as_ref())?;
+    if status == EXIT_FINDINGS && reported > 0 {
+        eprintln!(
+            "leakhound: commit blocked: the staged change adds {} secret{}.\n\
+             \x20 Remove {} from the staged files (and rotate {} if {} ever left this machine), then \
+             `git add` again.\n\
+             \x20 A false positive? Add a `leakhound:allow` comment on its line, or list its path \
+             under [allowlist] paths in .leakhound.toml.\n\
+             \x20 To skip the check for this one commit: git commit --no-verify",
+            reported,
+            if reported == 1 { "" } else { "s" },
+            if reported == 1 { "it" } else { "them" },
+            if reported == 1 { "it" } else { "them" },
+            if reported == 1 { "it" } else { "they" },
+        );
+    }
+    Ok(status)
 }
 
 /// Combines a stdin scan with a file scan into one report.
@@ -150,6 +188,7 @@ fn merge(first: ScanOutcome, second: ScanOutcome) -> ScanOutcome {
 /// Everything built once from the arguments and config before any byte is read.
 struct Prepared {
     matcher: Matcher,
+    baseline: Option<Baseline>,
     settings: ScanSettings,
     threads: usize,
     max_file_size: u64,
@@ -193,8 +232,13 @@ fn prepare(common: &CommonArgs, config_root: Option<&Path>) -> Result<Prepared> 
     let threads = common.threads.map(usize::from).unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     });
+    let baseline = match &common.baseline {
+        Some(path) => Some(Baseline::load(path)?),
+        None => None,
+    };
     Ok(Prepared {
         matcher,
+        baseline,
         settings: ScanSettings {
             show_secrets: common.show_secrets,
             min_severity: common.min_severity,
@@ -230,8 +274,28 @@ fn load_config(explicit: Option<&Path>, root: Option<&Path>) -> Result<Config> {
     Ok(Config::default())
 }
 
-/// Writes the report and the summary; returns the exit status.
-fn emit(common: &CommonArgs, outcome: &ScanOutcome, diagnostics: &Diagnostics) -> Result<i32> {
+/// Writes the report, the baseline if asked, and the summary; returns the exit status and the
+/// number of findings reported.
+fn emit(
+    common: &CommonArgs,
+    mut outcome: ScanOutcome,
+    baseline: Option<&Baseline>,
+) -> Result<(i32, usize)> {
+    let mut stale = Vec::new();
+    if let Some(baseline) = baseline {
+        let applied = baseline.apply(std::mem::take(&mut outcome.findings));
+        outcome.findings = applied.kept;
+        if applied.suppressed > 0 {
+            *outcome
+                .summary
+                .suppressed
+                .entry(SuppressReason::Baseline)
+                .or_default() += applied.suppressed;
+        }
+        outcome.summary.findings = outcome.findings.len() as u64;
+        outcome.summary.stale_baseline_entries = applied.stale.len() as u64;
+        stale = applied.stale;
+    }
     let mut output = Output::open(common.output.as_deref())?;
     let colour = output.is_terminal() && std::env::var_os("NO_COLOR").is_none();
     {
@@ -241,17 +305,42 @@ fn emit(common: &CommonArgs, outcome: &ScanOutcome, diagnostics: &Diagnostics) -
         writer.flush().context("cannot write the report")?;
     }
     output.finish()?;
-    let _ = diagnostics;
+    if let Some(path) = &common.write_baseline {
+        let file = baseline::build(&outcome.findings);
+        let mut target = Output::open(Some(path))?;
+        serde_json::to_writer_pretty(target.writer(), &file)
+            .with_context(|| format!("cannot write baseline {}", path.display()))?;
+        target.writer().write_all(b"\n")?;
+        target.finish()?;
+        eprintln!(
+            "leakhound: wrote baseline {} with {} entr{}",
+            path.display(),
+            file.entries.len(),
+            if file.entries.len() == 1 { "y" } else { "ies" }
+        );
+    }
     let mut stderr = std::io::stderr().lock();
+    for entry in &stale {
+        let _ = writeln!(
+            stderr,
+            "leakhound: stale baseline entry: {} (was at {}:{}) matches nothing any more",
+            entry.rule_id,
+            crate::diagnostics::sanitize(&entry.path),
+            entry.line
+        );
+    }
     let summary = outcome.summary.line();
     if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
         let _ = writeln!(stderr, "\x1b[2mleakhound: {summary}\x1b[0m");
     } else {
         let _ = writeln!(stderr, "leakhound: {summary}");
     }
-    Ok(if outcome.findings.is_empty() {
+    let status = if common.write_baseline.is_some() {
         EXIT_CLEAN
-    } else {
+    } else if !outcome.findings.is_empty() || (common.fail_on_stale && !stale.is_empty()) {
         EXIT_FINDINGS
-    })
+    } else {
+        EXIT_CLEAN
+    };
+    Ok((status, outcome.findings.len()))
 }

@@ -8,8 +8,10 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 mod history;
+mod staged;
 
 pub use history::scan_history;
+pub use staged::scan_staged;
 
 use crate::diagnostics::Diagnostics;
 use crate::finding::{self, Finding, LineCounter, SourceKind};
@@ -42,6 +44,8 @@ pub struct Summary {
     pub elapsed: Duration,
     /// Set for history scans.
     pub history: Option<HistorySummary>,
+    /// Baseline entries that matched no finding.
+    pub stale_baseline_entries: u64,
 }
 
 /// What a history scan adds to the summary.
@@ -127,6 +131,17 @@ impl Summary {
             if history.shallow {
                 text.push_str("; shallow clone: history truncated");
             }
+        }
+        if self.stale_baseline_entries > 0 {
+            text.push_str(&format!(
+                "; {} stale baseline entr{}",
+                self.stale_baseline_entries,
+                if self.stale_baseline_entries == 1 {
+                    "y"
+                } else {
+                    "ies"
+                }
+            ));
         }
         if self.warnings > 0 {
             text.push_str(&format!(

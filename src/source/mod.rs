@@ -3,6 +3,7 @@
 
 pub mod fs;
 pub mod git;
+pub mod staged;
 pub mod stdin;
 
 use crate::finding::SourceKind;

@@ -2,6 +2,7 @@
 //! reason, counted in the summary, so nothing disappears silently.
 
 pub mod allowlist;
+pub mod baseline;
 pub mod inline;
 
 pub use allowlist::Allowlist;
@@ -16,6 +17,7 @@ pub enum SuppressReason {
     AllowlistedCommit,
     DisabledRule,
     BelowMinSeverity,
+    Baseline,
 }
 
 impl SuppressReason {
@@ -28,6 +30,7 @@ impl SuppressReason {
             SuppressReason::AllowlistedCommit => "allowlisted commit",
             SuppressReason::DisabledRule => "disabled rule",
             SuppressReason::BelowMinSeverity => "below --min-severity",
+            SuppressReason::Baseline => "in baseline",
         }
     }
 }

@@ -4,7 +4,9 @@
 mod util;
 
 mod bad_input;
+mod ci;
 mod history;
 mod output;
 mod rules;
 mod scan;
+mod staged;

@@ -1,0 +1,120 @@
+//! `csv`: one row per finding for spreadsheets. Cells that a spreadsheet would evaluate as a
+//! formula (starting with `=`, `+`, `-`, `@`) are prefixed with `'`, so a hostile path or
+//! snippet cannot run in the auditor's spreadsheet.
+
+use std::io::Write;
+
+use crate::finding::Finding;
+
+const HEADER: &[&str] = &[
+    "rule_id",
+    "rule_name",
+    "provider",
+    "severity",
+    "confidence",
+    "path",
+    "line",
+    "column",
+    "secret",
+    "snippet",
+    "entropy",
+    "fingerprint",
+    "commit",
+    "author",
+    "email",
+    "date",
+    "status",
+    "occurrences",
+    "source",
+];
+
+pub fn write(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()> {
+    write_row(out, HEADER.iter().copied())?;
+    for finding in findings {
+        let line = finding.line.to_string();
+        let column = finding.column.to_string();
+        let entropy = format!("{:.2}", finding.entropy);
+        let occurrences = finding.occurrences.len().to_string();
+        let status = finding.status.map(|status| match status {
+            crate::finding::SecretStatus::Present => "present",
+            crate::finding::SecretStatus::Removed => "removed",
+        });
+        let source = finding.source.as_str();
+        write_row(
+            out,
+            [
+                finding.rule_id.as_str(),
+                finding.rule_name.as_str(),
+                finding.provider.as_str(),
+                finding.severity.as_str(),
+                finding.confidence.as_str(),
+                finding.path.as_str(),
+                line.as_str(),
+                column.as_str(),
+                finding.secret.as_str(),
+                finding.snippet.as_str(),
+                entropy.as_str(),
+                finding.fingerprint.as_str(),
+                finding.commit.as_deref().unwrap_or(""),
+                finding.author.as_deref().unwrap_or(""),
+                finding.email.as_deref().unwrap_or(""),
+                finding.date.as_deref().unwrap_or(""),
+                status.unwrap_or(""),
+                occurrences.as_str(),
+                source,
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+fn write_row<'a>(
+    out: &mut dyn Write,
+    cells: impl IntoIterator<Item = &'a str>,
+) -> std::io::Result<()> {
+    let mut first = true;
+    for cell in cells {
+        if !first {
+            out.write_all(b",")?;
+        }
+        first = false;
+        write_cell(out, cell)?;
+    }
+    out.write_all(b"\r\n")
+}
+
+fn write_cell(out: &mut dyn Write, cell: &str) -> std::io::Result<()> {
+    let guarded = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let needs_quotes = guarded
+        || cell.contains([',', '"', '\n', '\r'])
+        || cell.starts_with(' ')
+        || cell.ends_with(' ');
+    if !needs_quotes {
+        return out.write_all(cell.as_bytes());
+    }
+    out.write_all(b"\"")?;
+    if guarded {
+        out.write_all(b"'")?;
+    }
+    out.write_all(cell.replace('"', "\"\"").as_bytes())?;
+    out.write_all(b"\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_cell;
+
+    fn cell(text: &str) -> String {
+        let mut out = Vec::new();
+        write_cell(&mut out, text).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn quotes_and_defuses_formulas() {
+        assert_eq!(cell("plain"), "plain");
+        assert_eq!(cell("a,b"), "\"a,b\"");
+        assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+    }
+}

@@ -1,0 +1,177 @@
+//! `sarif`: SARIF 2.1.0 for code-scanning UIs (GitHub, GitLab, Azure DevOps). Each rule that
+//! fired becomes a `reportingDescriptor` whose help text is the remediation; each finding a
+//! result at its primary location, with the other places as `relatedLocations`, the commit in
+//! `properties`, and the fingerprint as a `partialFingerprints` entry so the UI tracks it
+//! across runs. Secrets appear only in their redacted form (unless `--show-secrets`).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use serde_json::{json, Value};
+
+use crate::finding::Finding;
+use crate::rules::model::Severity;
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+pub fn write(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()> {
+    let mut rule_index: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut rules: Vec<Value> = Vec::new();
+    for finding in findings {
+        if rule_index.contains_key(finding.rule_id.as_str()) {
+            continue;
+        }
+        rule_index.insert(&finding.rule_id, rules.len());
+        rules.push(json!({
+            "id": finding.rule_id,
+            "name": pascal_case(&finding.rule_id),
+            "shortDescription": { "text": finding.rule_name },
+            "fullDescription": {
+                "text": format!("{} ({} credential)", finding.rule_name, finding.provider)
+            },
+            "help": { "text": finding.remediation },
+            "defaultConfiguration": { "level": level(finding.severity) },
+            "properties": {
+                "provider": finding.provider,
+                "severity": finding.severity,
+                "tags": ["security", "secret"],
+                "security-severity": security_severity(finding.severity),
+            },
+        }));
+    }
+    let results: Vec<Value> = findings
+        .iter()
+        .map(|finding| {
+            let mut properties = serde_json::Map::new();
+            properties.insert("confidence".into(), json!(finding.confidence));
+            properties.insert("entropy".into(), json!(finding.entropy));
+            properties.insert("source".into(), json!(finding.source));
+            for (key, value) in [
+                ("commit", &finding.commit),
+                ("author", &finding.author),
+                ("email", &finding.email),
+                ("date", &finding.date),
+                ("commitMessage", &finding.commit_message),
+            ] {
+                if let Some(value) = value {
+                    properties.insert(key.into(), json!(value));
+                }
+            }
+            if let Some(status) = finding.status {
+                properties.insert("status".into(), json!(status));
+            }
+            let related: Vec<Value> = finding
+                .occurrences
+                .iter()
+                .enumerate()
+                .map(|(index, place)| {
+                    let mut location = json!({
+                        "id": index + 1,
+                        "physicalLocation": {
+                            "artifactLocation": { "uri": uri(&place.path) },
+                            "region": { "startLine": place.line, "startColumn": place.column },
+                        },
+                    });
+                    if let Some(commit) = &place.commit {
+                        location["message"] = json!({ "text": format!("also in commit {commit}") });
+                    }
+                    location
+                })
+                .collect();
+            let mut result = json!({
+                "ruleId": finding.rule_id,
+                "ruleIndex": rule_index[finding.rule_id.as_str()],
+                "level": level(finding.severity),
+                "message": {
+                    "text": format!(
+                        "{} found: {}{}",
+                        finding.rule_name,
+                        finding.secret,
+                        if finding.occurrences.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (and {} other places)", finding.occurrences.len())
+                        }
+                    )
+                },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": uri(&finding.path) },
+                        "region": {
+                            "startLine": finding.line,
+                            "startColumn": finding.column,
+                            "snippet": { "text": finding.snippet },
+                        },
+                    },
+                }],
+                "partialFingerprints": { "leakhound/v1": finding.fingerprint },
+                "properties": properties,
+            });
+            if !related.is_empty() {
+                result["relatedLocations"] = Value::Array(related);
+            }
+            result
+        })
+        .collect();
+    let log = json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "leakhound",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "semanticVersion": env!("CARGO_PKG_VERSION"),
+                    "rules": rules,
+                }
+            },
+            "columnKind": "utf16CodeUnits",
+            "results": results,
+        }],
+    });
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    out.write_all(b"\n")
+}
+
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low => "note",
+    }
+}
+
+/// GitHub code scanning ranks security results by this 0-10 score.
+fn security_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+    }
+}
+
+fn pascal_case(id: &str) -> String {
+    id.split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_ascii_uppercase().to_string() + chars.as_str()
+            })
+        })
+        .collect()
+}
+
+/// Paths as relative URI references: percent-encode what a URI cannot hold.
+fn uri(path: &str) -> String {
+    let mut encoded = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                encoded.push(byte as char)
+            }
+            _ => encoded.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    encoded
+}

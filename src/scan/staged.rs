@@ -1,0 +1,49 @@
+//! Pre-commit scans: the staged files from `source::staged`, scanned on the calling thread
+//! (a commit touches a handful of files; threads would cost more than they save), keeping only
+//! findings on lines the change adds.
+
+use super::{run_with_progress_then, Collector, ScanOutcome, ScanSettings};
+use crate::diagnostics::Diagnostics;
+use crate::finding::SourceKind;
+use crate::matcher::Matcher;
+use crate::source::staged::{self, StagedError};
+use crate::source::{looks_binary, Blob, BlobVisitor, SkipReason};
+
+pub fn scan_staged(
+    matcher: &Matcher,
+    directory: &std::path::Path,
+    max_file_size: u64,
+    settings: &ScanSettings,
+    diagnostics: &Diagnostics,
+) -> Result<ScanOutcome, StagedError> {
+    let files = staged::staged_files(directory, max_file_size, diagnostics)?;
+    let outcome = run_with_progress_then(
+        settings,
+        diagnostics,
+        |progress, collected| {
+            let mut collector = Collector::new(matcher, settings, progress, collected);
+            for (origin, file) in files.iter().enumerate() {
+                if looks_binary(&file.bytes) {
+                    collector.skipped(SkipReason::Binary, file.bytes.len() as u64);
+                    continue;
+                }
+                collector.visit(Blob {
+                    bytes: &file.bytes,
+                    path: &file.path,
+                    source: SourceKind::Staged,
+                    origin,
+                });
+            }
+        },
+        |mut findings, _summary| {
+            findings.retain(|finding| {
+                files
+                    .get(finding.origin)
+                    .and_then(|file| file.added_lines.as_ref())
+                    .is_none_or(|added| added.contains(&finding.line))
+            });
+            super::group_by_credential(findings)
+        },
+    );
+    Ok(outcome)
+}

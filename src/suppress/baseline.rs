@@ -1,0 +1,176 @@
+//! Baselines: a file of accepted findings, so a CI gate fails only on new credentials. An
+//! entry is a salted keyed hash of (rule, secret): no raw secret, no plain digest that could be
+//! looked up, and no path or line, so an entry survives the secret moving or the file gaining
+//! lines, while a different secret on a baselined line is still new. The path and line stored
+//! beside each hash are for the reader only. Scans never rewrite a baseline.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::finding::Finding;
+
+const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error("{file}: cannot read baseline: {source}")]
+    Read {
+        file: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}: not a leakhound baseline: {message}")]
+    Parse {
+        file: std::path::PathBuf,
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineFile {
+    pub version: u32,
+    /// Hex; hashes are keyed with it, so entries cannot be compared across baselines.
+    pub salt: String,
+    pub entries: Vec<BaselineEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineEntry {
+    pub rule_id: String,
+    pub hash: String,
+    /// Where the finding was when the baseline was written (informational).
+    pub path: String,
+    pub line: usize,
+}
+
+pub struct Baseline {
+    salt: [u8; 32],
+    entries: Vec<BaselineEntry>,
+}
+
+/// Findings kept and what the baseline accounted for.
+pub struct BaselineOutcome {
+    pub kept: Vec<Finding>,
+    pub suppressed: u64,
+    pub stale: Vec<BaselineEntry>,
+}
+
+impl Baseline {
+    pub fn load(file: &Path) -> Result<Baseline, BaselineError> {
+        let text = std::fs::read_to_string(file).map_err(|source| BaselineError::Read {
+            file: file.to_path_buf(),
+            source,
+        })?;
+        let parsed: BaselineFile =
+            serde_json::from_str(&text).map_err(|error| BaselineError::Parse {
+                file: file.to_path_buf(),
+                message: error.to_string(),
+            })?;
+        if parsed.version != FORMAT_VERSION {
+            return Err(BaselineError::Parse {
+                file: file.to_path_buf(),
+                message: format!("unsupported version {}", parsed.version),
+            });
+        }
+        let salt = decode_hex_32(&parsed.salt).ok_or_else(|| BaselineError::Parse {
+            file: file.to_path_buf(),
+            message: "salt must be 64 hex digits".into(),
+        })?;
+        Ok(Baseline {
+            salt,
+            entries: parsed.entries,
+        })
+    }
+
+    /// Drops findings the baseline accepts; lists entries that matched nothing.
+    pub fn apply(&self, findings: Vec<Finding>) -> BaselineOutcome {
+        let mut used = vec![false; self.entries.len()];
+        let mut kept = Vec::new();
+        let mut suppressed = 0;
+        for finding in findings {
+            let hash = entry_hash(&self.salt, &finding);
+            let mut matched = false;
+            for (index, entry) in self.entries.iter().enumerate() {
+                if entry.rule_id == finding.rule_id && entry.hash == hash {
+                    used[index] = true;
+                    matched = true;
+                }
+            }
+            if matched {
+                suppressed += 1;
+            } else {
+                kept.push(finding);
+            }
+        }
+        let stale = self
+            .entries
+            .iter()
+            .zip(used)
+            .filter(|(_, used)| !used)
+            .map(|(entry, _)| entry.clone())
+            .collect();
+        BaselineOutcome {
+            kept,
+            suppressed,
+            stale,
+        }
+    }
+}
+
+/// The baseline for `findings`, with a fresh salt.
+pub fn build(findings: &[Finding]) -> BaselineFile {
+    let salt = fresh_salt();
+    BaselineFile {
+        version: FORMAT_VERSION,
+        salt: hex(&salt),
+        entries: findings
+            .iter()
+            .map(|finding| BaselineEntry {
+                rule_id: finding.rule_id.clone(),
+                hash: entry_hash(&salt, finding),
+                path: finding.path.clone(),
+                line: finding.line,
+            })
+            .collect(),
+    }
+}
+
+fn entry_hash(salt: &[u8; 32], finding: &Finding) -> String {
+    let mut hasher = blake3::Hasher::new_keyed(salt);
+    hasher.update(finding.rule_id.as_bytes());
+    hasher.update(&[0]);
+    hasher.update(&finding.secret_hash);
+    hex(&hasher.finalize().as_bytes()[..20])
+}
+
+/// A salt unique to this baseline: it only has to differ between baselines, not be secret.
+fn fresh_salt() -> [u8; 32] {
+    let mut hasher = blake3::Hasher::new();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_nanos())
+        .unwrap_or_default();
+    hasher.update(&now.to_le_bytes());
+    hasher.update(&std::process::id().to_le_bytes());
+    let marker = 0u8;
+    hasher.update(&(std::ptr::from_ref(&marker) as usize).to_le_bytes());
+    *hasher.finalize().as_bytes()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn decode_hex_32(text: &str) -> Option<[u8; 32]> {
+    if text.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (index, slot) in out.iter_mut().enumerate() {
+        *slot = u8::from_str_radix(text.get(index * 2..index * 2 + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
