@@ -164,6 +164,7 @@ fn merge(first: ScanOutcome, second: ScanOutcome) -> ScanOutcome {
     summary.skipped_oversize += second.summary.skipped_oversize;
     summary.skipped_unreadable += second.summary.skipped_unreadable;
     summary.warnings = second.summary.warnings;
+    summary.ignored_files = second.summary.ignored_files;
     summary.elapsed += second.summary.elapsed;
     for (reason, count) in second.summary.suppressed {
         *summary.suppressed.entry(reason).or_default() += count;

@@ -13,8 +13,18 @@ pub const MIN_KEYWORD_LEN: usize = 3;
 /// Upper bound on `reach_before`/`reach_after`, so one rule cannot make a window the whole blob.
 pub const MAX_REACH: usize = 65_536;
 
-/// Checks one rule's structure; `Err` is a sentence naming the problem.
+/// Checks one rule completely, including its regex; `Err` is a sentence naming the problem.
 pub fn validate_spec(spec: &RuleSpec) -> Result<(), String> {
+    validate_structure(spec)?;
+    let regex = compile_rule_regex(&spec.regex)?;
+    if regex.capture_names().flatten().all(|name| name != "secret") {
+        return Err("regex has no named group `secret`".into());
+    }
+    Ok(())
+}
+
+/// Checks everything but the regex (cheap: no compilation).
+pub fn validate_structure(spec: &RuleSpec) -> Result<(), String> {
     if !is_kebab_case(&spec.id) {
         return Err("id must be kebab-case (lowercase letters and digits joined by '-')".into());
     }
@@ -48,10 +58,6 @@ pub fn validate_spec(spec: &RuleSpec) -> Result<(), String> {
         return Err(format!(
             "reach_before/reach_after may be at most {MAX_REACH}"
         ));
-    }
-    let regex = compile_rule_regex(&spec.regex)?;
-    if regex.capture_names().flatten().all(|name| name != "secret") {
-        return Err("regex has no named group `secret`".into());
     }
     Ok(())
 }

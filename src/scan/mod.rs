@@ -46,6 +46,8 @@ pub struct Summary {
     pub history: Option<HistorySummary>,
     /// Baseline entries that matched no finding.
     pub stale_baseline_entries: u64,
+    /// Files that .gitignore/.ignore rules left out (`None` with --no-ignore or no walk).
+    pub ignored_files: Option<u64>,
 }
 
 /// What a history scan adds to the summary.
@@ -113,6 +115,12 @@ impl Summary {
             "; skipped: {} binary, {} over size limit, {} unreadable",
             self.skipped_binary, self.skipped_oversize, self.skipped_unreadable
         ));
+        if let Some(ignored) = self.ignored_files.filter(|&ignored| ignored > 0) {
+            text.push_str(&format!(
+                "; {ignored} file{} left out by ignore rules (--no-ignore includes them)",
+                if ignored == 1 { "" } else { "s" }
+            ));
+        }
         if !self.suppressed.is_empty() {
             let parts: Vec<String> = self
                 .suppressed
@@ -183,11 +191,17 @@ pub fn scan_paths(
     settings: &ScanSettings,
     diagnostics: &Diagnostics,
 ) -> ScanOutcome {
-    run_with_progress(settings, diagnostics, |progress, collected| {
-        source::fs::walk(walk, diagnostics, || {
+    let ignored = AtomicU64::new(0);
+    let mut outcome = run_with_progress(settings, diagnostics, |progress, collected| {
+        let left_out = source::fs::walk(walk, diagnostics, || {
             Collector::new(matcher, settings, progress, collected)
         });
-    })
+        ignored.store(left_out, Ordering::Relaxed);
+    });
+    if walk.respect_ignore_files {
+        outcome.summary.ignored_files = Some(ignored.load(Ordering::Relaxed));
+    }
+    outcome
 }
 
 /// Scans standard input as one blob.

@@ -8,6 +8,7 @@
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use ignore::{WalkBuilder, WalkState};
 
@@ -25,9 +26,58 @@ pub struct WalkOptions {
     pub max_file_size: u64,
 }
 
-/// Walks every root in parallel; `make_visitor` is called once per walker thread.
-pub fn walk<V, F>(options: &WalkOptions, diagnostics: &Diagnostics, make_visitor: F)
+/// Walks every root in parallel; `make_visitor` is called once per walker thread. Returns the
+/// number of files that ignore rules left out (0 with `--no-ignore`).
+pub fn walk<V, F>(options: &WalkOptions, diagnostics: &Diagnostics, make_visitor: F) -> u64
 where
+    V: BlobVisitor + Send,
+    F: Fn() -> V + Sync,
+{
+    if options.roots.is_empty() {
+        return 0;
+    }
+    let regular_files = AtomicU64::new(0);
+    std::thread::scope(|scope| {
+        // Counting what the ignore rules leave out needs a second walk that honours none of
+        // them. It only reads directories (no stat, no file contents), runs beside the scan on
+        // one thread, and is skipped entirely with --no-ignore.
+        let everything = options
+            .respect_ignore_files
+            .then(|| scope.spawn(|| count_regular_files(&options.roots)));
+        scan_walk(options, diagnostics, &make_visitor, &regular_files);
+        let seen = regular_files.load(Ordering::Relaxed);
+        everything
+            .and_then(|handle| handle.join().ok())
+            .map_or(0, |total| total.saturating_sub(seen))
+    })
+}
+
+/// Regular files under `roots` with no ignore rules applied (`.git` still excluded).
+fn count_regular_files(roots: &[PathBuf]) -> u64 {
+    let Some((first, rest)) = roots.split_first() else {
+        return 0;
+    };
+    let mut builder = WalkBuilder::new(first);
+    for root in rest {
+        builder.add(root);
+    }
+    builder
+        .standard_filters(false)
+        .follow_links(false)
+        .filter_entry(|entry| entry.file_name() != ".git");
+    builder
+        .build()
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_some_and(|kind| kind.is_file()))
+        .count() as u64
+}
+
+fn scan_walk<V, F>(
+    options: &WalkOptions,
+    diagnostics: &Diagnostics,
+    make_visitor: &F,
+    regular_files: &AtomicU64,
+) where
     V: BlobVisitor + Send,
     F: Fn() -> V + Sync,
 {
@@ -48,6 +98,8 @@ where
     let display = DisplayPaths::new(&options.roots);
     builder.build_parallel().run(|| {
         let mut worker = Worker {
+            regular_files,
+            seen_here: 0,
             visitor: make_visitor(),
             buffer: Vec::new(),
             path_text: String::new(),
@@ -69,6 +121,9 @@ where
 }
 
 struct Worker<'a, V> {
+    /// Shared total of regular files seen, added to once per thread (on drop).
+    regular_files: &'a AtomicU64,
+    seen_here: u64,
     visitor: V,
     buffer: Vec<u8>,
     path_text: String,
@@ -101,6 +156,7 @@ impl<V: BlobVisitor> Worker<'_, V> {
             // Directories are walked; FIFOs, sockets and devices could block or never end.
             return;
         }
+        self.seen_here += 1;
         match read_file(path, self.max_file_size, &mut self.buffer) {
             Ok(ReadOutcome::Text) => {
                 self.path_text.clear();
@@ -123,6 +179,13 @@ impl<V: BlobVisitor> Worker<'_, V> {
         if self.buffer.capacity() > KEEP_BUFFER_LIMIT {
             self.buffer = Vec::new();
         }
+    }
+}
+
+impl<V> Drop for Worker<'_, V> {
+    fn drop(&mut self) {
+        self.regular_files
+            .fetch_add(self.seen_here, Ordering::Relaxed);
     }
 }
 

@@ -188,9 +188,15 @@ fn gitignored_files_are_skipped_unless_no_ignore() {
     );
     let output = run(dir.command().args(["scan", ".", "--format", "json"]));
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains("1 file left out by ignore rules"),
+        "{}",
+        stderr(&output)
+    );
     let output = run(dir
         .command()
         .args(["scan", ".", "--format", "json", "--no-ignore"]));
+    assert!(!stderr(&output).contains("left out"), "{}", stderr(&output));
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         locations(&json_findings(&output)),
