@@ -161,9 +161,17 @@ pub fn redact(secret: &[u8]) -> String {
 /// How much of a long line the snippet keeps on each side of the secret.
 const SNIPPET_CONTEXT: usize = 80;
 
-/// The line holding the secret's first byte, with the secret replaced by `shown` and the line
-/// cut to a window around it (minified files have megabyte lines).
-pub fn snippet(haystack: &[u8], start: usize, end: usize, shown: &str) -> String {
+/// The line holding the secret's first byte, cut to a window around it (minified files have
+/// megabyte lines). Every secret span in `secrets` (sorted, non-overlapping: all matches in the
+/// blob, reported or not) that falls in the window is redacted unless `show_secrets`, so a
+/// snippet never leaks a neighbouring secret on the same line.
+pub fn snippet(
+    haystack: &[u8],
+    start: usize,
+    end: usize,
+    secrets: &[(usize, usize)],
+    show_secrets: bool,
+) -> String {
     // Look for line breaks only within the context window, so many findings on one
     // megabyte-long line stay linear.
     let floor = start.saturating_sub(SNIPPET_CONTEXT);
@@ -184,15 +192,43 @@ pub fn snippet(haystack: &[u8], start: usize, end: usize, shown: &str) -> String
             ),
         }
     };
+    let first = secrets.partition_point(|&(_, span_end)| span_end <= before_start);
+    let last = secrets.partition_point(|&(span_start, _)| span_start < after_end);
     let mut text = String::new();
     if cut_before {
         text.push('…');
     }
-    text.push_str(&String::from_utf8_lossy(&haystack[before_start..start]));
-    text.push_str(shown);
-    text.push_str(&String::from_utf8_lossy(
-        &haystack[secret_line_end.min(after_end)..after_end],
-    ));
+    let mut position = before_start;
+    let mut focus_done = false;
+    let spans = secrets[first..last.max(first)]
+        .iter()
+        .copied()
+        .chain(std::iter::once((start, end)));
+    for (span_start, span_end) in spans {
+        if (span_start, span_end) == (start, end) {
+            if focus_done {
+                continue;
+            }
+            focus_done = true;
+        }
+        if span_end <= position || span_start >= after_end {
+            continue;
+        }
+        let visible_start = span_start.max(position);
+        text.push_str(&String::from_utf8_lossy(&haystack[position..visible_start]));
+        let visible_end = span_end.min(after_end);
+        if show_secrets {
+            text.push_str(&String::from_utf8_lossy(
+                &haystack[visible_start..visible_end],
+            ));
+        } else {
+            text.push_str(&redact(&haystack[span_start..span_end]));
+        }
+        position = visible_end;
+    }
+    if position < after_end {
+        text.push_str(&String::from_utf8_lossy(&haystack[position..after_end]));
+    }
     if cut_after {
         text.push('…');
     }
@@ -264,9 +300,26 @@ mod tests {
         line.push_str("SECRET");
         line.push_str(&"b".repeat(500));
         let start = 500;
-        let text = snippet(line.as_bytes(), start, start + 6, "SE****");
+        let text = snippet(
+            line.as_bytes(),
+            start,
+            start + 6,
+            &[(start, start + 6)],
+            false,
+        );
         assert!(text.starts_with('…') && text.ends_with('…'));
-        assert!(text.contains("SE****") && !text.contains("SECRET"));
+        assert!(text.contains("S****") && !text.contains("SECRET"), "{text}");
         assert!(text.chars().count() < 200);
+    }
+
+    #[test]
+    fn snippet_redacts_every_secret_on_the_line() {
+        let line = b"a=FIRSTSECRETVALUE b=SECONDSECRETVALUE";
+        let first = (2, 18);
+        let second = (21, 38);
+        let text = snippet(line, second.0, second.1, &[first, second], false);
+        assert_eq!(text, "a=FIRS**** b=SECO****");
+        let shown = snippet(line, second.0, second.1, &[first, second], true);
+        assert_eq!(shown, std::str::from_utf8(line).unwrap());
     }
 }

@@ -312,6 +312,8 @@ pub(crate) struct Collector<'a> {
     matcher: &'a Matcher,
     settings: &'a ScanSettings,
     scratch: Scratch,
+    /// Every secret span in the current blob, for redacting snippets.
+    spans: Vec<(usize, usize)>,
     findings: Vec<Finding>,
     summary: Summary,
     progress: &'a Progress,
@@ -329,6 +331,7 @@ impl<'a> Collector<'a> {
             matcher,
             settings,
             scratch: matcher.scratch(),
+            spans: Vec::new(),
             findings: Vec::new(),
             summary: Summary::default(),
             progress,
@@ -354,6 +357,9 @@ impl BlobVisitor for Collector<'_> {
         if matches.is_empty() {
             return;
         }
+        self.spans.clear();
+        self.spans
+            .extend(matches.iter().map(|found| (found.start, found.end)));
         let mut lines = LineCounter::new(blob.bytes);
         for found in matches {
             let rule = self.matcher.rule(found.rule_index);
@@ -398,7 +404,13 @@ impl BlobVisitor for Collector<'_> {
                 path: blob.path.to_string(),
                 line,
                 column,
-                snippet: finding::snippet(blob.bytes, found.start, found.end, &shown),
+                snippet: finding::snippet(
+                    blob.bytes,
+                    found.start,
+                    found.end,
+                    &self.spans,
+                    self.settings.show_secrets,
+                ),
                 secret: shown,
                 entropy: (found.entropy * 100.0).round() / 100.0,
                 fingerprint: finding::fingerprint(&rule.id, &hash),

@@ -84,3 +84,34 @@ negative_examples = ["acme_a1s2d3f4g5h6j7k8l9z0"]
         "{text}"
     );
 }
+
+#[test]
+fn rules_list_and_show_describe_every_rule() {
+    let output =
+        crate::util::run(crate::util::leakhound().args(["rules", "list", "--format", "json"]));
+    assert_eq!(output.status.code(), Some(0));
+    let listed: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(listed.len(), load_builtin().unwrap().len());
+    assert!(listed.iter().any(|rule| rule["id"] == "github-pat-classic"));
+    let output =
+        crate::util::run(crate::util::leakhound().args(["rules", "show", "github-pat-classic"]));
+    assert_eq!(output.status.code(), Some(0));
+    let text = crate::util::stdout(&output);
+    assert!(
+        text.contains("crc32-base62") && text.contains("remediation"),
+        "{text}"
+    );
+    let output = crate::util::run(crate::util::leakhound().args(["rules", "show", "no-such-rule"]));
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn rule_pack_is_broad() {
+    let rules = load_builtin().expect("built-in rules load");
+    let providers: std::collections::HashSet<&str> = rules
+        .iter()
+        .map(|rule| rule.spec.provider.as_str())
+        .collect();
+    assert!(rules.len() >= 250, "{} rules", rules.len());
+    assert!(providers.len() >= 150, "{} providers", providers.len());
+}

@@ -380,3 +380,15 @@ fn project_tree_scans_clean_with_its_own_config() {
         stderr(&output)
     );
 }
+
+#[test]
+fn snippet_never_shows_a_neighbouring_secret() {
+    let dir = Dir::new();
+    let first = github_token("ghp_", 40);
+    let second = stripe_live_key(41);
+    dir.write("both.env", format!("A={first} B={second}\n"));
+    let output = run(dir.command().args(["scan", ".", "--format", "json"]));
+    let text = stdout(&output);
+    assert_eq!(json_findings(&output).len(), 2, "{text}");
+    assert!(!text.contains(&first) && !text.contains(&second), "{text}");
+}
