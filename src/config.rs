@@ -65,11 +65,17 @@ impl Config {
             let (line, column) = error
                 .span()
                 .map_or((1, 1), |span| line_column(text, span.start));
+            let message = match error.span().and_then(|span| key_at(text, span.start)) {
+                Some(key) if !error.message().contains(&format!("`{key}`")) => {
+                    format!("`{key}`: {}", error.message())
+                }
+                _ => error.message().to_string(),
+            };
             ConfigError::Parse {
                 file: file.to_path_buf(),
                 line,
                 column,
-                message: error.message().to_string(),
+                message,
             }
         })?;
         config.origin = Some(file.to_path_buf());
@@ -129,6 +135,34 @@ impl Config {
     }
 }
 
+/// The dotted key (`allowlist.paths`) whose value holds byte `offset`, so a type error can
+/// name it: the `key =` on that line, prefixed by the nearest `[table]` header above it.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    let line = &text[line_start..line_end];
+    let key = line.split_once('=')?.0.trim().trim_matches('"');
+    if key.is_empty() || key.starts_with('[') {
+        return None;
+    }
+    let table = text[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|candidate| candidate.starts_with('['))
+        .map(|header| {
+            header
+                .trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_string()
+        });
+    Some(match table {
+        Some(table) => format!("{table}.{key}"),
+        None => key.to_string(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +175,12 @@ mod tests {
             text.contains("pathz") && text.contains("c.toml:2"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn type_error_names_the_dotted_key() {
+        let error = Config::parse(Path::new("c.toml"), "[allowlist]\npaths = 'x'\n").unwrap_err();
+        assert!(error.to_string().contains("`allowlist.paths`"), "{error}");
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod util;
 
 mod bad_input;
 mod ci;
+mod config;
 mod history;
 mod output;
 mod rules;

@@ -1,0 +1,233 @@
+//! `.leakhound.toml` / `--config`: each key, and each kind of bad config.
+
+use crate::util::*;
+
+fn dir_with_two_tokens() -> (Dir, String, String) {
+    let dir = Dir::new();
+    let kept = github_token("ghp_", 400);
+    let other = github_token("ghp_", 401);
+    dir.write("src/a.env", format!("T={kept}\n"));
+    dir.write("src/b.env", format!("T={other}\n"));
+    (dir, kept, other)
+}
+
+fn scan_with_config(dir: &Dir, config: &str) -> std::process::Output {
+    dir.write(".leakhound.toml", config);
+    run(dir.command().args(["scan", ".", "--format", "json"]))
+}
+
+#[test]
+fn allowlist_regexes_match_the_secret() {
+    let (dir, kept, other) = dir_with_two_tokens();
+    let pattern = &other[..12];
+    let output = scan_with_config(&dir, &format!("[allowlist]\nregexes = ['^{pattern}']\n"));
+    let findings = json_findings(&output);
+    assert_eq!(
+        locations(&findings),
+        vec![("github-pat-classic".into(), "src/a.env".into(), 1, 3)]
+    );
+    assert!(
+        stderr(&output).contains("1 allowlisted regex"),
+        "{}",
+        stderr(&output)
+    );
+    let _ = kept;
+}
+
+#[test]
+fn allowlist_stopwords_are_case_insensitive() {
+    let (dir, _, other) = dir_with_two_tokens();
+    let word = other[6..14].to_ascii_uppercase();
+    let output = scan_with_config(&dir, &format!("[allowlist]\nstopwords = ['{word}']\n"));
+    assert_eq!(
+        locations(&json_findings(&output)),
+        vec![("github-pat-classic".into(), "src/a.env".into(), 1, 3)]
+    );
+    assert!(
+        stderr(&output).contains("1 stopword"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn disabled_rules_never_report() {
+    let (dir, _, _) = dir_with_two_tokens();
+    let output = scan_with_config(&dir, "disabled_rules = ['github-pat-classic']\n");
+    let findings = json_findings(&output);
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["rule_id"] != "github-pat-classic"),
+        "{findings:?}"
+    );
+    assert!(
+        stderr(&output).contains("disabled rule"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn disabling_an_unknown_rule_is_an_error() {
+    let (dir, _, _) = dir_with_two_tokens();
+    let output = scan_with_config(&dir, "disabled_rules = ['no-such-rule']\n");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("no-such-rule"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn entropy_override_raises_a_rules_floor() {
+    let (dir, _, _) = dir_with_two_tokens();
+    let output = scan_with_config(&dir, "[entropy]\ngithub-pat-classic = 7.9\n");
+    let findings = json_findings(&output);
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["rule_id"] != "github-pat-classic"),
+        "{findings:?}"
+    );
+    let output = scan_with_config(&dir, "[entropy]\nno-such-rule = 3.0\n");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("entropy.no-such-rule"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn entropy_out_of_range_names_the_key() {
+    let (dir, _, _) = dir_with_two_tokens();
+    let output = scan_with_config(&dir, "[entropy]\ngithub-pat-classic = 9.5\n");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("entropy.github-pat-classic"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn max_file_size_from_config_skips_big_files() {
+    let (dir, _, _) = dir_with_two_tokens();
+    let output = scan_with_config(&dir, "max_file_size = 10\n");
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains("over size limit"),
+        "{}",
+        stderr(&output)
+    );
+    let output = scan_with_config(&dir, "max_file_size = 0\n");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("max_file_size"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn extra_rule_files_from_config_are_loaded_relative_to_it() {
+    let dir = Dir::new();
+    dir.write(
+        "ci/rules.toml",
+        r#"[[rule]]
+id = "acme-token"
+name = "Acme token"
+provider = "Acme"
+severity = "high"
+keywords = ["acme_"]
+regex = '''(?P<secret>acme_[a-z0-9]{20})'''
+remediation = "Revoke it at https://acme.invalid/tokens."
+examples = ["acme_k3j4h5g6f7d8s9a0q1w2", "key: acme_p0o9i8u7y6t5r4e3w2q1"]
+negative_examples = ["acme_short"]
+"#,
+    );
+    dir.write("app.yml", "key: acme_z8x7c6v5b4n3m2l1k0j9\n");
+    let output = scan_with_config(
+        &dir,
+        "rules = ['ci/rules.toml']\n[allowlist]\npaths = ['ci/**']\n",
+    );
+    assert_eq!(
+        locations(&json_findings(&output)),
+        vec![("acme-token".into(), "app.yml".into(), 1, 6)]
+    );
+}
+
+#[test]
+fn explicit_config_flag_wins_and_missing_config_is_an_error() {
+    let (dir, _, _) = dir_with_two_tokens();
+    dir.write("other.toml", "[allowlist]\npaths = ['src/**']\n");
+    let output =
+        run(dir
+            .command()
+            .args(["scan", ".", "--config", "other.toml", "--format", "json"]));
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let output = run(dir
+        .command()
+        .args(["scan", ".", "--config", "missing.toml"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("missing.toml"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn bad_values_name_their_key() {
+    let (dir, _, _) = dir_with_two_tokens();
+    for (config, key) in [
+        (
+            "[allowlist]\nregexes = ['(unclosed']\n",
+            "allowlist.regexes",
+        ),
+        ("[allowlist]\ncommits = ['xyz']\n", "allowlist.commits"),
+        ("[allowlist]\npaths = 'not-a-list'\n", "paths"),
+        ("max_file_size = 'big'\n", "max_file_size"),
+        ("[allowlist]\nstopwords = ['  ']\n", "allowlist.stopwords"),
+    ] {
+        let output = scan_with_config(&dir, config);
+        assert_eq!(output.status.code(), Some(2), "{config}");
+        assert!(
+            stderr(&output).contains(key),
+            "{config}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn config_that_is_not_toml_exits_2_with_line() {
+    let (dir, _, _) = dir_with_two_tokens();
+    let output = scan_with_config(&dir, "[allowlist\npaths = []\n");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains(".leakhound.toml:1:"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn allowlisted_commits_hide_history_findings() {
+    let repo = GitRepo::new();
+    repo.write("a.env", format!("T={}\n", github_token("ghp_", 402)));
+    let commit = repo.commit_all("add");
+    let config = repo.dir.write(
+        "cfg.toml",
+        format!("[allowlist]\ncommits = ['{}']\n", &commit[..10]),
+    );
+    let output = repo.history(&["--config", config.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains("allowlisted commit"),
+        "{}",
+        stderr(&output)
+    );
+}
