@@ -41,9 +41,13 @@ fn encode_base62_padded(mut value: u32) -> [u8; 6] {
     digits
 }
 
-/// A JWT's first segment must decode to a JSON object naming its algorithm.
+/// A JWT's first segment must decode to a JSON object naming its algorithm. Tokens that are
+/// public by design or famous documentation samples are rejected too: a Supabase `anon` key
+/// ships in every client, and the jwt.io sample (`"sub": "1234567890", "name": "John Doe"`)
+/// is in thousands of READMEs.
 fn jwt_header(secret: &[u8]) -> bool {
-    let header = secret.split(|&b| b == b'.').next().unwrap_or_default();
+    let mut segments = secret.split(|&b| b == b'.');
+    let header = segments.next().unwrap_or_default();
     let engine = base64::engine::GeneralPurpose::new(
         &base64::alphabet::URL_SAFE,
         base64::engine::GeneralPurposeConfig::new()
@@ -52,10 +56,28 @@ fn jwt_header(secret: &[u8]) -> bool {
     let Ok(decoded) = engine.decode(header) else {
         return false;
     };
-    matches!(
+    let has_alg = matches!(
         serde_json::from_slice::<serde_json::Value>(&decoded),
         Ok(serde_json::Value::Object(fields)) if fields.contains_key("alg")
-    )
+    );
+    if !has_alg {
+        return false;
+    }
+    let payload = segments
+        .next()
+        .and_then(|payload| engine.decode(payload).ok())
+        .and_then(|payload| serde_json::from_slice::<serde_json::Value>(&payload).ok());
+    match payload {
+        Some(claims) => !is_public_or_sample_jwt(&claims),
+        None => true,
+    }
+}
+
+fn is_public_or_sample_jwt(claims: &serde_json::Value) -> bool {
+    let text = |key: &str| claims.get(key).and_then(serde_json::Value::as_str);
+    let supabase_anon = text("role") == Some("anon");
+    let jwt_io_sample = text("sub") == Some("1234567890") && text("name") == Some("John Doe");
+    supabase_anon || jwt_io_sample
 }
 
 #[cfg(test)]
@@ -80,5 +102,15 @@ mod tests {
         assert!(jwt_header(b"eyJhbGciOiJIUzI1NiJ9.e30.sig"));
         assert!(!jwt_header(b"eyJmb28iOjF9.e30.sig"));
         assert!(!jwt_header(b"not-base64!.e30.sig"));
+        // {"role":"anon"} and the jwt.io sample payload.
+        assert!(!jwt_header(
+            b"eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.sig"
+        ));
+        assert!(!jwt_header(
+            b"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIn0.sig"
+        ));
+        assert!(jwt_header(
+            b"eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.sig"
+        ));
     }
 }

@@ -134,7 +134,9 @@ fn accept(rule: &CompiledRule<'_>, secret: &[u8], start: usize, end: usize) -> O
     if rule.spec.placeholder_filter && placeholder::looks_like_placeholder(secret) {
         return None;
     }
-    if rule.spec.confidence == Confidence::Low && placeholder::looks_like_identifier(secret) {
+    if rule.spec.confidence == Confidence::Low
+        && (placeholder::looks_like_identifier(secret) || placeholder::is_public_by_design(secret))
+    {
         return None;
     }
     let mut confidence = rule.spec.confidence;

@@ -3,6 +3,7 @@
 
 mod util;
 
+mod accuracy;
 mod bad_input;
 mod ci;
 mod config;
