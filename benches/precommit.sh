@@ -35,7 +35,8 @@
 # reference (how far from the floor) and to leakhound.
 #
 # Environment
-#   LEAKHOUND=path     binary to time (default: target/release/leakhound; it must have `staged`)
+#   LEAKHOUND=path     binary to time (default: target/release/leakhound; it must have `staged`);
+#                      a copy is timed, so a rebuild during the run cannot mix two builds
 #   RUNS=30, WARMUP=3  hyperfine runs and warm-up runs per tool
 #   PRECOMMIT_FILES=3000, PRECOMMIT_COMMITS=200   the fixture's size (each size cached apart)
 #   BENCH_CACHE        cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/leakhound-bench),
@@ -118,6 +119,13 @@ LEAKHOUND=$(abs_exe "${LEAKHOUND:-$REPO/target/release/leakhound}") ||
 [[ -x $LEAKHOUND ]] || die "$LEAKHOUND is not executable"
 "$LEAKHOUND" staged --help >/dev/null 2>&1 ||
     die "$LEAKHOUND has no 'staged' subcommand (a stale build?): cargo build --release"
+# Time a private copy: cargo replacing target/release/leakhound during a run (another build
+# finishing) must not mix two builds in one table.
+LEAKHOUND_SRC=$LEAKHOUND
+LEAKHOUND_BUILT=$(date -r "$LEAKHOUND_SRC" '+%Y-%m-%d %H:%M:%S')
+mkdir "$TMP/bin"
+cp -- "$LEAKHOUND_SRC" "$TMP/bin/leakhound"
+LEAKHOUND=$TMP/bin/leakhound
 
 # The peers: the binaries their PyPI wheels bundle, in the venv benches/compare.sh uses.
 # wheel_binary DIST NAME: the file NAME in DIST's RECORD that is not a script (the bin/ shim).
@@ -301,14 +309,14 @@ echo "              cached in $BASE), copied to \$TMP/repo"
 echo "  staged:     $STAGED; one fake GitHub token in ${CHANGED[2]}"
 echo "  machine:    $(nproc) cores${CPU:+, $CPU}; load average $LOAD_BEFORE before, $LOAD_AFTER after"
 echo "  timing:     $("$HYPERFINE" --version) -N, $RUNS runs after $WARMUP warm-up runs; p95 by nearest rank"
-echo "  leakhound:  $(version_of "$LEAKHOUND" --version) ($LEAKHOUND)"
+echo "  leakhound:  $(version_of "$LEAKHOUND" --version) ($LEAKHOUND_SRC, modified $LEAKHOUND_BUILT; timed as a copy)"
 echo "  gitleaks:   $(version_of "$GITLEAKS" version) ($GITLEAKS)"
 echo "  kingfisher: $(version_of "$KINGFISHER" --version) ($KINGFISHER)"
 echo "  git:        $(version_of "$GIT" --version) ($GIT)"
 echo "  commands (run in the fixture; \$TMP = a temporary directory):"
 for tool in "${TOOLS[@]}"; do
     declare -n cmd=CMD_$tool
-    printf '    %-11s %s\n' "$tool:" "$(printf '%q ' "${cmd[@]}" | sed 's/ $//')"
+    printf '    %-11s %s\n' "$tool:" "$(printf '%q ' "${cmd[@]}" | sed "s|$TMP|\$TMP|g; s/ \$//")"
     unset -n cmd
 done
 echo

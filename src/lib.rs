@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod decode;
 pub mod diagnostics;
 pub mod error;
 pub mod finding;

@@ -63,8 +63,13 @@ pub fn validate_structure(spec: &RuleSpec) -> Result<(), String> {
 }
 
 /// Compiles a rule's regex the one way the matcher does.
+///
+/// Unicode mode is off: secrets are ASCII, classes such as `\w`, `\s` and `[^"']` then match
+/// bytes (also invalid UTF-8) instead of compiling to large UTF-8 automata. With it on, the
+/// 300-odd rule regexes took 0.8 s and 230 MiB to compile on a tree that fires all of them.
 pub fn compile_rule_regex(pattern: &str) -> Result<Regex, String> {
     regex::bytes::RegexBuilder::new(pattern)
+        .unicode(false)
         .size_limit(32 * 1024 * 1024)
         .build()
         .map_err(|error| format!("regex does not compile: {error}"))
