@@ -150,6 +150,14 @@ pub struct CommonArgs {
     #[arg(long, value_name = "LEVEL")]
     pub min_severity: Option<Severity>,
 
+    /// Do not look inside base64, hex, percent-encoded or escaped text.
+    #[arg(long)]
+    pub no_decode: bool,
+
+    /// Layers of encoding to look through (base64 inside hex counts 2).
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=8))]
+    pub decode_depth: u8,
+
     /// Report findings that inline markers or allowlists would hide.
     #[arg(long)]
     pub no_suppress: bool,

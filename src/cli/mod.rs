@@ -246,6 +246,11 @@ fn prepare(common: &CommonArgs, config_root: Option<&Path>) -> Result<Prepared> 
             no_suppress: common.no_suppress,
             allowlist,
             progress: !common.no_progress,
+            decode_depth: if common.no_decode {
+                0
+            } else {
+                usize::from(common.decode_depth)
+            },
         },
         threads,
         max_file_size: common

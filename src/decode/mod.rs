@@ -90,83 +90,140 @@ pub fn find_spans(bytes: &[u8], spans: &mut Vec<EncodedSpan>) {
 }
 
 /// Maximal runs of the base64 (standard or URL-safe) alphabet; all-hex runs are hex.
+///
+/// Runs shorter than `MIN_HEX.min(MIN_BASE64)` never matter, so the scan probes the byte where
+/// a long-enough run starting here would have to reach, and skips the whole stretch when that
+/// byte cannot belong to a run (source code is mostly short identifiers): most bytes are never
+/// looked at.
 fn find_alphabet_runs(bytes: &[u8], spans: &mut Vec<EncodedSpan>) {
+    const MIN_RUN: usize = if MIN_BASE64 < MIN_HEX {
+        MIN_BASE64
+    } else {
+        MIN_HEX
+    };
+    let in_run = |byte: u8| CLASSES[byte as usize] & (BASE64_STANDARD | BASE64_URL) != 0;
     let mut index = 0;
-    while index < bytes.len() {
-        if CLASSES[bytes[index] as usize] & (BASE64_STANDARD | BASE64_URL) == 0 {
-            index += 1;
+    while index + MIN_RUN <= bytes.len() {
+        let probe = index + MIN_RUN - 1;
+        if !in_run(bytes[probe]) {
+            index = probe + 1;
             continue;
         }
-        let run_start = index;
-        let (mut standard, mut url, mut hex) = (true, true, true);
-        let mut end = index;
-        while end < bytes.len() {
-            let class = CLASSES[bytes[end] as usize];
-            let keeps_standard = standard && class & BASE64_STANDARD != 0;
-            let keeps_url = url && class & BASE64_URL != 0;
-            if !keeps_standard && !keeps_url {
-                break;
-            }
-            standard = keeps_standard;
-            url = keeps_url;
-            hex &= class & HEX_DIGIT != 0;
+        // Walk back from the probe to where this run starts (not before `index`).
+        let mut run_start = probe;
+        while run_start > index && in_run(bytes[run_start - 1]) {
+            run_start -= 1;
+        }
+        if probe + 1 - run_start < MIN_RUN && {
+            // Too short so far; it qualifies only if it continues long enough past the probe.
+            let needed = run_start + MIN_RUN;
+            !bytes[probe + 1..needed.min(bytes.len())]
+                .iter()
+                .all(|&byte| in_run(byte))
+                || needed > bytes.len()
+        } {
+            // Restart just past the first byte that breaks it.
+            let breaker = bytes[probe + 1..]
+                .iter()
+                .position(|&byte| !in_run(byte))
+                .map_or(bytes.len(), |offset| probe + 1 + offset);
+            index = breaker + 1;
+            continue;
+        }
+        // The run's end, with the tightest loop there is: long base64 images are most of the
+        // bytes this pass ever touches.
+        let mut end = probe + 1;
+        while end < bytes.len() && in_run(bytes[end]) {
             end += 1;
+        }
+        // Its character mix, from its first few kilobytes.
+        let (mut standard, mut url, mut hex) = (true, true, true);
+        let (mut upper, mut lower, mut digit) = (false, false, false);
+        for &byte in &bytes[run_start..end.min(run_start + 4096)] {
+            let class = CLASSES[byte as usize];
+            standard &= class & BASE64_STANDARD != 0;
+            url &= class & BASE64_URL != 0;
+            hex &= class & HEX_DIGIT != 0;
+            upper |= byte.is_ascii_uppercase();
+            lower |= byte.is_ascii_lowercase();
+            digit |= byte.is_ascii_digit();
+        }
+        if !standard && !url {
+            // Mixes `+`/`/` with `-`/`_`: not one base64 alphabet.
+            index = end + 1;
+            continue;
         }
         let mut padded_end = end;
         while padded_end < bytes.len() && padded_end - end < 2 && bytes[padded_end] == b'=' {
             padded_end += 1;
         }
         let run_len = end - run_start;
-        if hex && run_len >= MIN_HEX && run_len % 2 == 0 {
+        if hex && run_len >= MIN_HEX && run_len.is_multiple_of(2) {
             spans.push(EncodedSpan {
                 start: run_start,
                 end,
                 encoding: Encoding::Hex,
             });
-        } else if !hex && run_len >= MIN_BASE64 {
+        } else if !hex && run_len >= MIN_BASE64 && upper && lower && digit {
+            // Base64 of text mixes cases and digits; identifiers (snake_case, CamelCase
+            // without digits) do not, and are not worth decoding.
             spans.push(EncodedSpan {
                 start: run_start,
                 end: padded_end,
                 encoding: Encoding::Base64,
             });
         }
-        index = padded_end.max(index + 1);
+        index = padded_end.max(end) + 1;
     }
 }
 
 /// Values (runs of visible characters without quotes or separators) holding enough `%XX` or
-/// `\uXXXX`/`\xXX` escapes to be encoded text.
+/// `\uXXXX`/`\xXX` escapes to be encoded text. Only the bytes around a `%` or `\` are
+/// examined; everything else is skipped at memchr speed.
 fn find_escaped_values(bytes: &[u8], spans: &mut Vec<EncodedSpan>) {
+    let in_value = |byte: u8| CLASSES[byte as usize] & ESCAPE_BODY != 0;
     let mut index = 0;
-    while index < bytes.len() {
-        if CLASSES[bytes[index] as usize] & ESCAPE_BODY == 0 {
-            index += 1;
-            continue;
+    while let Some(offset) = memchr::memchr2(b'%', b'\\', &bytes[index..]) {
+        let at = index + offset;
+        let mut start = at;
+        while start > 0 && in_value(bytes[start - 1]) {
+            start -= 1;
         }
-        let start = index;
+        let mut end = at;
+        while end < bytes.len() && in_value(bytes[end]) {
+            end += 1;
+        }
         let (mut percent_escapes, mut backslash_escapes) = (0, 0);
-        while index < bytes.len() && CLASSES[bytes[index] as usize] & ESCAPE_BODY != 0 {
-            match bytes[index] {
-                b'%' if is_hex_pair(bytes, index + 1) => percent_escapes += 1,
-                b'\\' if matches!(bytes.get(index + 1), Some(b'u' | b'x')) => {
+        let mut cursor = at;
+        while let Some(next) = memchr::memchr2(b'%', b'\\', &bytes[cursor..end]) {
+            let position = cursor + next;
+            match bytes[position] {
+                b'%' if is_hex_pair(bytes, position + 1) => percent_escapes += 1,
+                b'\\' if matches!(bytes.get(position + 1), Some(b'u' | b'x')) => {
                     backslash_escapes += 1
                 }
                 _ => {}
             }
-            index += 1;
+            cursor = position + 1;
         }
         let encoding = if percent_escapes >= MIN_ESCAPES {
-            Encoding::Percent
+            Some(Encoding::Percent)
         } else if backslash_escapes >= MIN_ESCAPES {
-            Encoding::Escape
+            Some(Encoding::Escape)
         } else {
-            continue;
+            None
         };
-        spans.push(EncodedSpan {
-            start,
-            end: index,
-            encoding,
-        });
+        if let Some(encoding) = encoding {
+            spans.push(EncodedSpan {
+                start,
+                end,
+                encoding,
+            });
+        }
+        index = end.max(at + 1);
+        if index >= bytes.len() {
+            break;
+        }
     }
 }
 

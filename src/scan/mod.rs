@@ -7,18 +7,21 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+mod collect;
 mod history;
 mod staged;
+
+pub(crate) use collect::Collector;
 
 pub use history::scan_history;
 pub use staged::scan_staged;
 
 use crate::diagnostics::Diagnostics;
-use crate::finding::{self, Finding, LineCounter, SourceKind};
-use crate::matcher::{Matcher, Scratch};
+use crate::finding::Finding;
+use crate::matcher::Matcher;
 use crate::rules::model::Severity;
-use crate::source::{self, Blob, BlobVisitor, SkipReason};
-use crate::suppress::{inline, Allowlist, SuppressReason};
+use crate::source;
+use crate::suppress::{Allowlist, SuppressReason};
 
 /// Decisions made once per run that shape every finding.
 pub struct ScanSettings {
@@ -28,6 +31,8 @@ pub struct ScanSettings {
     pub no_suppress: bool,
     pub allowlist: Allowlist,
     pub progress: bool,
+    /// How many layers of encoding (base64 in hex, ...) to look through; 0 turns decoding off.
+    pub decode_depth: usize,
 }
 
 /// Counters for the one-line summary.
@@ -48,6 +53,10 @@ pub struct Summary {
     pub stale_baseline_entries: u64,
     /// Files that .gitignore/.ignore rules left out (`None` with --no-ignore or no walk).
     pub ignored_files: Option<u64>,
+    /// Encoded spans that decoded to text and were scanned.
+    pub decoded_spans: u64,
+    /// False when --no-decode switched decoding off (said in the summary).
+    pub decoding: bool,
 }
 
 /// What a history scan adds to the summary.
@@ -70,6 +79,7 @@ impl Summary {
         self.skipped_binary += other.skipped_binary;
         self.skipped_oversize += other.skipped_oversize;
         self.skipped_unreadable += other.skipped_unreadable;
+        self.decoded_spans += other.decoded_spans;
         for (reason, count) in &other.suppressed {
             *self.suppressed.entry(*reason).or_default() += count;
         }
@@ -115,6 +125,13 @@ impl Summary {
             "; skipped: {} binary, {} over size limit, {} unreadable",
             self.skipped_binary, self.skipped_oversize, self.skipped_unreadable
         ));
+        if self.decoding {
+            if self.decoded_spans > 0 {
+                text.push_str(&format!("; {} encoded spans decoded", self.decoded_spans));
+            }
+        } else {
+            text.push_str("; decoding off (--no-decode)");
+        }
         if let Some(ignored) = self.ignored_files.filter(|&ignored| ignored > 0) {
             text.push_str(&format!(
                 "; {ignored} file{} left out by ignore rules (--no-ignore includes them)",
@@ -275,6 +292,7 @@ pub(crate) fn run_with_progress_then(
         .into_inner()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let mut summary = collected.summary;
+    summary.decoding = settings.decode_depth > 0;
     let findings = finish(collected.findings, &mut summary);
     summary.findings = findings.len() as u64;
     summary.warnings = diagnostics.warning_count();
@@ -304,162 +322,4 @@ pub fn group_by_credential(mut all: Vec<Finding>) -> Vec<Finding> {
         }
     }
     grouped
-}
-
-/// One per walker thread: its own matcher scratch, findings and counters, merged into the
-/// shared result once, when the thread finishes.
-pub(crate) struct Collector<'a> {
-    matcher: &'a Matcher,
-    settings: &'a ScanSettings,
-    scratch: Scratch,
-    /// Every secret span in the current blob, for redacting snippets.
-    spans: Vec<(usize, usize)>,
-    findings: Vec<Finding>,
-    summary: Summary,
-    progress: &'a Progress,
-    collected: &'a Mutex<Collected>,
-}
-
-impl<'a> Collector<'a> {
-    pub(crate) fn new(
-        matcher: &'a Matcher,
-        settings: &'a ScanSettings,
-        progress: &'a Progress,
-        collected: &'a Mutex<Collected>,
-    ) -> Self {
-        Collector {
-            matcher,
-            settings,
-            scratch: matcher.scratch(),
-            spans: Vec::new(),
-            findings: Vec::new(),
-            summary: Summary::default(),
-            progress,
-            collected,
-        }
-    }
-
-    fn suppress(&mut self, reason: SuppressReason) -> bool {
-        *self.summary.suppressed.entry(reason).or_default() += 1;
-        !self.settings.no_suppress
-    }
-}
-
-impl BlobVisitor for Collector<'_> {
-    fn visit(&mut self, blob: Blob<'_>) {
-        self.summary.files += 1;
-        self.summary.bytes += blob.bytes.len() as u64;
-        self.progress.files.fetch_add(1, Ordering::Relaxed);
-        self.progress
-            .bytes
-            .fetch_add(blob.bytes.len() as u64, Ordering::Relaxed);
-        let matches = self.matcher.scan(blob.bytes, &mut self.scratch).to_vec();
-        if matches.is_empty() {
-            return;
-        }
-        self.spans.clear();
-        self.spans
-            .extend(matches.iter().map(|found| (found.start, found.end)));
-        let mut lines = LineCounter::new(blob.bytes);
-        for found in matches {
-            let rule = self.matcher.rule(found.rule_index);
-            let secret = &blob.bytes[found.start..found.end];
-            if let Some(min) = self.settings.min_severity {
-                if rule.severity < min && self.suppress(SuppressReason::BelowMinSeverity) {
-                    continue;
-                }
-            }
-            if inline::line_allows(line_of(blob.bytes, found.start), &rule.id)
-                && self.suppress(SuppressReason::InlineMarker)
-            {
-                continue;
-            }
-            // Git blobs have many paths: their path allowlist is applied per appearance.
-            let path_for_allowlist = match blob.source {
-                SourceKind::Git => None,
-                _ => Some(blob.path),
-            };
-            if let Some(reason) =
-                self.settings
-                    .allowlist
-                    .check(&rule.id, path_for_allowlist, secret, None)
-            {
-                if self.suppress(reason) {
-                    continue;
-                }
-            }
-            let (line, column) = lines.position(found.start);
-            let shown = if self.settings.show_secrets {
-                String::from_utf8_lossy(secret).into_owned()
-            } else {
-                finding::redact(secret)
-            };
-            let hash = finding::secret_hash(&rule.id, secret);
-            self.findings.push(Finding {
-                rule_id: rule.id.clone(),
-                rule_name: rule.name.clone(),
-                provider: rule.provider.clone(),
-                severity: rule.severity,
-                confidence: found.confidence,
-                path: blob.path.to_string(),
-                line,
-                column,
-                snippet: finding::snippet(
-                    blob.bytes,
-                    found.start,
-                    found.end,
-                    &self.spans,
-                    self.settings.show_secrets,
-                ),
-                secret: shown,
-                entropy: (found.entropy * 100.0).round() / 100.0,
-                fingerprint: finding::fingerprint(&rule.id, &hash),
-                remediation: rule.remediation.trim().to_string(),
-                commit: None,
-                author: None,
-                email: None,
-                date: None,
-                commit_message: None,
-                status: None,
-                occurrences: Vec::new(),
-                decoded: Vec::new(),
-                source: blob.source,
-                secret_hash: hash,
-                origin: blob.origin,
-            });
-        }
-    }
-
-    fn skipped(&mut self, reason: SkipReason, _bytes: u64) {
-        match reason {
-            SkipReason::Binary => self.summary.skipped_binary += 1,
-            SkipReason::Oversize => self.summary.skipped_oversize += 1,
-            SkipReason::Unreadable => self.summary.skipped_unreadable += 1,
-        }
-    }
-}
-
-impl Drop for Collector<'_> {
-    fn drop(&mut self) {
-        let mut collected = self
-            .collected
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        collected.findings.append(&mut self.findings);
-        collected.summary.absorb(&self.summary);
-    }
-}
-
-/// How far from the secret an inline marker is looked for on very long (minified) lines, so
-/// many findings on one huge line stay linear.
-const MARKER_REACH: usize = 4096;
-
-/// The line holding `offset` (for inline markers), without its line break, cut to
-/// `MARKER_REACH` bytes on either side of `offset`.
-fn line_of(haystack: &[u8], offset: usize) -> &[u8] {
-    let floor = offset.saturating_sub(MARKER_REACH);
-    let ceiling = (offset + MARKER_REACH).min(haystack.len());
-    let start = memchr::memrchr(b'\n', &haystack[floor..offset]).map_or(floor, |i| floor + i + 1);
-    let end = memchr::memchr(b'\n', &haystack[offset..ceiling]).map_or(ceiling, |i| offset + i);
-    &haystack[start..end]
 }

@@ -7,6 +7,7 @@ mod accuracy;
 mod bad_input;
 mod ci;
 mod config;
+mod decode;
 mod history;
 mod output;
 mod rules;

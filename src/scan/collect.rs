@@ -1,0 +1,310 @@
+//! The per-thread collector: runs the matcher over each blob (and over text decoded from
+//! encoded spans in it), applies line-level suppressions, and turns matches into findings.
+//! One per walker thread, merged into the shared result once, when the thread finishes.
+
+use std::sync::atomic::Ordering;
+use std::sync::Mutex;
+
+use super::{Collected, Progress, ScanSettings, Summary};
+use crate::decode::{self, EncodedSpan};
+use crate::finding::{self, Finding, LineCounter, SourceKind};
+use crate::matcher::{Matcher, RawMatch, Scratch};
+use crate::source::{Blob, BlobVisitor, SkipReason};
+use crate::suppress::{inline, SuppressReason};
+
+pub(crate) struct Collector<'a> {
+    matcher: &'a Matcher,
+    settings: &'a ScanSettings,
+    scratch: Scratch,
+    /// Every secret span in the current blob, for redacting snippets.
+    spans: Vec<(usize, usize)>,
+    /// (rule, secret hash, line) of the raw findings in the current blob: a secret found both
+    /// raw and encoded on one line is one finding.
+    raw_on_lines: Vec<(usize, [u8; 32], usize)>,
+    /// Decoding buffers, one per depth, reused blob after blob.
+    decoded: Vec<Vec<u8>>,
+    encoded_spans: Vec<Vec<EncodedSpan>>,
+    findings: Vec<Finding>,
+    summary: Summary,
+    progress: &'a Progress,
+    collected: &'a Mutex<Collected>,
+}
+
+/// Where a match is reported and what it was found in.
+struct Place<'b> {
+    /// The bytes the secret came from (the blob itself, or decoded text).
+    content: &'b [u8],
+    /// The span in the blob reported as its location (the secret, or the encoded span).
+    start: usize,
+    end: usize,
+    line: usize,
+    column: usize,
+    decoded: &'b [&'static str],
+}
+
+impl<'a> Collector<'a> {
+    pub(crate) fn new(
+        matcher: &'a Matcher,
+        settings: &'a ScanSettings,
+        progress: &'a Progress,
+        collected: &'a Mutex<Collected>,
+    ) -> Self {
+        Collector {
+            matcher,
+            settings,
+            scratch: matcher.scratch(),
+            spans: Vec::new(),
+            raw_on_lines: Vec::new(),
+            decoded: Vec::new(),
+            encoded_spans: Vec::new(),
+            findings: Vec::new(),
+            summary: Summary::default(),
+            progress,
+            collected,
+        }
+    }
+
+    fn suppress(&mut self, reason: SuppressReason) -> bool {
+        *self.summary.suppressed.entry(reason).or_default() += 1;
+        !self.settings.no_suppress
+    }
+
+    /// Applies suppressions to one match and records the finding it becomes.
+    fn record(&mut self, blob: &Blob<'_>, found: &RawMatch, place: Place<'_>) {
+        let rule = self.matcher.rule(found.rule_index);
+        let secret = &place.content[found.start..found.end];
+        if let Some(min) = self.settings.min_severity {
+            if rule.severity < min && self.suppress(SuppressReason::BelowMinSeverity) {
+                return;
+            }
+        }
+        if inline::line_allows(line_of(blob.bytes, place.start), &rule.id)
+            && self.suppress(SuppressReason::InlineMarker)
+        {
+            return;
+        }
+        // Git blobs have many paths: their path allowlist is applied per appearance.
+        let path_for_allowlist = match blob.source {
+            SourceKind::Git => None,
+            _ => Some(blob.path),
+        };
+        if let Some(reason) =
+            self.settings
+                .allowlist
+                .check(&rule.id, path_for_allowlist, secret, None)
+        {
+            if self.suppress(reason) {
+                return;
+            }
+        }
+        let hash = finding::secret_hash(&rule.id, secret);
+        if place.decoded.is_empty() {
+            self.raw_on_lines.push((found.rule_index, hash, place.line));
+        } else if self
+            .raw_on_lines
+            .contains(&(found.rule_index, hash, place.line))
+        {
+            return;
+        }
+        let shown = if self.settings.show_secrets {
+            String::from_utf8_lossy(secret).into_owned()
+        } else {
+            finding::redact(secret)
+        };
+        self.findings.push(Finding {
+            rule_id: rule.id.clone(),
+            rule_name: rule.name.clone(),
+            provider: rule.provider.clone(),
+            severity: rule.severity,
+            confidence: found.confidence,
+            path: blob.path.to_string(),
+            line: place.line,
+            column: place.column,
+            snippet: finding::snippet(
+                blob.bytes,
+                place.start,
+                place.end,
+                &self.spans,
+                self.settings.show_secrets,
+            ),
+            secret: shown,
+            entropy: (found.entropy * 100.0).round() / 100.0,
+            fingerprint: finding::fingerprint(&rule.id, &hash),
+            remediation: rule.remediation.trim().to_string(),
+            commit: None,
+            author: None,
+            email: None,
+            date: None,
+            commit_message: None,
+            status: None,
+            occurrences: Vec::new(),
+            decoded: place.decoded.iter().map(|name| name.to_string()).collect(),
+            source: blob.source,
+            secret_hash: hash,
+            origin: blob.origin,
+        });
+    }
+
+    /// Decodes encoded spans of `blob` (and, up to the configured depth, spans inside what
+    /// they decode to) and reports secrets found there at the encoded span's location.
+    fn scan_encoded(&mut self, blob: &Blob<'_>) {
+        let depth = self.settings.decode_depth;
+        if depth == 0 {
+            return;
+        }
+        while self.decoded.len() < depth {
+            self.decoded.push(Vec::new());
+            self.encoded_spans.push(Vec::new());
+        }
+        let mut top_spans = std::mem::take(&mut self.encoded_spans[0]);
+        decode::find_spans(blob.bytes, &mut top_spans);
+        if top_spans.is_empty() {
+            self.encoded_spans[0] = top_spans;
+            return;
+        }
+        // Encoded spans are redacted in snippets too: they spell out a secret.
+        let raw_spans = self.spans.len();
+        let mut lines = LineCounter::new(blob.bytes);
+        let mut chain: Vec<&'static str> = Vec::with_capacity(depth);
+        for span in &top_spans {
+            let (line, column) = lines.position(span.start);
+            chain.clear();
+            self.decode_into(blob, *span, None, 0, line, column, &mut chain);
+        }
+        self.spans.truncate(raw_spans);
+        self.encoded_spans[0] = top_spans;
+    }
+
+    /// Decodes `span` of the blob (level 0) or of the text decoded at `level - 1`, scans it,
+    /// and recurses while the depth allows.
+    #[allow(clippy::too_many_arguments)]
+    fn decode_into(
+        &mut self,
+        blob: &Blob<'_>,
+        span: EncodedSpan,
+        top: Option<EncodedSpan>,
+        level: usize,
+        line: usize,
+        column: usize,
+        chain: &mut Vec<&'static str>,
+    ) {
+        let mut buffer = std::mem::take(&mut self.decoded[level]);
+        let ok = {
+            let source: &[u8] = match level {
+                0 => blob.bytes,
+                _ => &self.decoded[level - 1],
+            };
+            decode::decode(source, span, &mut buffer)
+        };
+        if !ok {
+            self.decoded[level] = buffer;
+            return;
+        }
+        self.summary.decoded_spans += 1;
+        let reported = top.unwrap_or(span);
+        chain.push(span.encoding.name());
+        let matches = self.matcher.scan(&buffer, &mut self.scratch).to_vec();
+        if !matches.is_empty() {
+            if !self.spans.contains(&(reported.start, reported.end)) {
+                let at = self
+                    .spans
+                    .partition_point(|&(start, _)| start < reported.start);
+                self.spans.insert(at, (reported.start, reported.end));
+            }
+            for found in &matches {
+                let place = Place {
+                    content: &buffer,
+                    start: reported.start,
+                    end: reported.end,
+                    line,
+                    column,
+                    decoded: chain,
+                };
+                self.record(blob, found, place);
+            }
+        }
+        if level + 1 < self.settings.decode_depth {
+            let mut inner = std::mem::take(&mut self.encoded_spans[level + 1]);
+            decode::find_spans(&buffer, &mut inner);
+            self.decoded[level] = buffer;
+            for inner_span in &inner {
+                self.decode_into(
+                    blob,
+                    *inner_span,
+                    Some(reported),
+                    level + 1,
+                    line,
+                    column,
+                    chain,
+                );
+            }
+            self.encoded_spans[level + 1] = inner;
+        } else {
+            self.decoded[level] = buffer;
+        }
+        chain.pop();
+    }
+}
+
+impl BlobVisitor for Collector<'_> {
+    fn visit(&mut self, blob: Blob<'_>) {
+        self.summary.files += 1;
+        self.summary.bytes += blob.bytes.len() as u64;
+        self.progress.files.fetch_add(1, Ordering::Relaxed);
+        self.progress
+            .bytes
+            .fetch_add(blob.bytes.len() as u64, Ordering::Relaxed);
+        let matches = self.matcher.scan(blob.bytes, &mut self.scratch).to_vec();
+        self.spans.clear();
+        self.raw_on_lines.clear();
+        self.spans
+            .extend(matches.iter().map(|found| (found.start, found.end)));
+        let mut lines = LineCounter::new(blob.bytes);
+        for found in &matches {
+            let (line, column) = lines.position(found.start);
+            let place = Place {
+                content: blob.bytes,
+                start: found.start,
+                end: found.end,
+                line,
+                column,
+                decoded: &[],
+            };
+            self.record(&blob, found, place);
+        }
+        self.scan_encoded(&blob);
+    }
+
+    fn skipped(&mut self, reason: SkipReason, _bytes: u64) {
+        match reason {
+            SkipReason::Binary => self.summary.skipped_binary += 1,
+            SkipReason::Oversize => self.summary.skipped_oversize += 1,
+            SkipReason::Unreadable => self.summary.skipped_unreadable += 1,
+        }
+    }
+}
+
+impl Drop for Collector<'_> {
+    fn drop(&mut self) {
+        let mut collected = self
+            .collected
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        collected.findings.append(&mut self.findings);
+        collected.summary.absorb(&self.summary);
+    }
+}
+
+/// How far from the secret an inline marker is looked for on very long (minified) lines, so
+/// many findings on one huge line stay linear.
+const MARKER_REACH: usize = 4096;
+
+/// The line holding `offset` (for inline markers), without its line break, cut to
+/// `MARKER_REACH` bytes on either side of `offset`.
+fn line_of(haystack: &[u8], offset: usize) -> &[u8] {
+    let floor = offset.saturating_sub(MARKER_REACH);
+    let ceiling = (offset + MARKER_REACH).min(haystack.len());
+    let start = memchr::memrchr(b'\n', &haystack[floor..offset]).map_or(floor, |i| floor + i + 1);
+    let end = memchr::memchr(b'\n', &haystack[offset..ceiling]).map_or(ceiling, |i| offset + i);
+    &haystack[start..end]
+}
