@@ -43,7 +43,7 @@ pub enum HistoryError {
 
 /// Delta-base cache budget shared by all reader threads (each thread's handle has its own
 /// cache, so the per-handle limit is this divided by the thread count). See GIX.md §5.
-const DELTA_CACHE_BUDGET: usize = 256 * 1024 * 1024;
+const DELTA_CACHE_BUDGET: usize = 96 * 1024 * 1024;
 
 /// Opens a repository in isolation (repo-local config only, no environment, no upward search):
 /// reproducible and immune to a hostile global config.

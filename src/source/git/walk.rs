@@ -297,7 +297,7 @@ fn diff_all(
 }
 
 /// Object cache for trees and commits during the walk and diffs, split between threads.
-const OBJECT_CACHE_BUDGET: usize = 64 * 1024 * 1024;
+const OBJECT_CACHE_BUDGET: usize = 32 * 1024 * 1024;
 
 /// Every ref (heads, remotes, tags, stash, notes) and HEAD, peeled to commits.
 fn all_tips(
