@@ -64,6 +64,9 @@ pub struct Matcher {
 /// Per-thread working memory, reused blob after blob so the hot path does not allocate.
 pub struct Scratch {
     hits: Vec<keywords::Hit>,
+    /// `hits` regrouped by rule (counting sort), each group in start order.
+    by_rule: Vec<keywords::Hit>,
+    bucket_ends: Vec<usize>,
     locations: Vec<Option<CaptureLocations>>,
     matches: Vec<RawMatch>,
 }
@@ -95,6 +98,8 @@ impl Matcher {
     pub fn scratch(&self) -> Scratch {
         Scratch {
             hits: Vec::new(),
+            by_rule: Vec::new(),
+            bucket_ends: Vec::new(),
             locations: (0..self.rules.len()).map(|_| None).collect(),
             matches: Vec::new(),
         }
@@ -105,6 +110,8 @@ impl Matcher {
     pub fn scan<'s>(&self, haystack: &[u8], scratch: &'s mut Scratch) -> &'s [RawMatch] {
         let Scratch {
             hits,
+            by_rule,
+            bucket_ends,
             locations,
             matches,
         } = scratch;
@@ -113,7 +120,8 @@ impl Matcher {
         if hits.is_empty() {
             return matches;
         }
-        hits.sort_unstable_by_key(|hit| (hit.rule, hit.start));
+        bucket_by_rule(hits, by_rule, bucket_ends, self.rules.len());
+        let hits = &*by_rule;
         let mut group_start = 0;
         while group_start < hits.len() {
             let rule_index = hits[group_start].rule as usize;
@@ -142,6 +150,45 @@ impl Matcher {
         }
         resolve_overlaps(matches, &self.rules);
         matches
+    }
+}
+
+/// Groups hits by rule with a counting sort (hits arrive in position order, so each group comes
+/// out nearly sorted by start and the final per-group sort is close to linear). A comparison
+/// sort of all hits by (rule, start) was a sixth of the matcher's time on keyword-dense text.
+fn bucket_by_rule(
+    hits: &[keywords::Hit],
+    by_rule: &mut Vec<keywords::Hit>,
+    bucket_ends: &mut Vec<usize>,
+    rule_count: usize,
+) {
+    bucket_ends.clear();
+    bucket_ends.resize(rule_count + 1, 0);
+    for hit in hits {
+        bucket_ends[hit.rule as usize + 1] += 1;
+    }
+    for index in 1..bucket_ends.len() {
+        bucket_ends[index] += bucket_ends[index - 1];
+    }
+    by_rule.clear();
+    by_rule.resize(
+        hits.len(),
+        keywords::Hit {
+            rule: 0,
+            start: 0,
+            end: 0,
+        },
+    );
+    // `bucket_ends[rule]` is now where the rule's group starts; advance it while filling.
+    for hit in hits {
+        let slot = &mut bucket_ends[hit.rule as usize];
+        by_rule[*slot] = *hit;
+        *slot += 1;
+    }
+    let mut group_start = 0;
+    for &group_end in bucket_ends.iter().take(rule_count) {
+        by_rule[group_start..group_end].sort_unstable_by_key(|hit| hit.start);
+        group_start = group_end;
     }
 }
 
