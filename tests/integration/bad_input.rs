@@ -128,17 +128,11 @@ fn rule_without_secret_group_exits_2_naming_file_and_rule() {
     let dir = Dir::new();
     dir.write(
         "rules/mine.toml",
-        r#"[[rule]]
-id = "acme-token"
-name = "Acme token"
-provider = "Acme"
-severity = "high"
-keywords = ["acme_"]
-regex = '''acme_[a-z0-9]{20}'''
-remediation = "Revoke it at https://acme.invalid/tokens."
-examples = ["acme_k3j4h5g6f7d8s9a0q1w2", "x acme_p0o9i8u7y6t5r4e3w2q1"]
-negative_examples = ["acme_short"]
-"#,
+        &acme_rule(
+            "acme_[a-z0-9]{20}",
+            &["acme_k3j4h5g6f7d8s9a0q1w2", "x acme_p0o9i8u7y6t5r4e3w2q1"],
+            "acme_short",
+        ),
     );
     let output = run(dir.command().args(["scan", ".", "--rules", "rules"]));
     assert_eq!(output.status.code(), Some(2));
@@ -179,17 +173,11 @@ fn user_rule_with_failing_example_is_rejected() {
     let dir = Dir::new();
     dir.write(
         "mine.toml",
-        r#"[[rule]]
-id = "acme-token"
-name = "Acme token"
-provider = "Acme"
-severity = "high"
-keywords = ["acme_"]
-regex = '''(?P<secret>acme_[a-z0-9]{20})'''
-remediation = "Revoke it at https://acme.invalid/tokens."
-examples = ["acme_k3j4h5g6f7d8s9a0q1w2", "acme_tooshort"]
-negative_examples = ["acme_short"]
-"#,
+        &acme_rule(
+            "(?P<secret>acme_[a-z0-9]{20})",
+            &["acme_k3j4h5g6f7d8s9a0q1w2", "acme_tooshort"],
+            "acme_short",
+        ),
     );
     let output = run(dir.command().args(["scan", ".", "--rules", "mine.toml"]));
     assert_eq!(output.status.code(), Some(2));
@@ -203,20 +191,7 @@ negative_examples = ["acme_short"]
 #[test]
 fn user_rule_finds_its_token() {
     let dir = Dir::new();
-    dir.write(
-        "mine.toml",
-        r#"[[rule]]
-id = "acme-token"
-name = "Acme token"
-provider = "Acme"
-severity = "high"
-keywords = ["acme_"]
-regex = '''(?P<secret>acme_[a-z0-9]{20})'''
-remediation = "Revoke it at https://acme.invalid/tokens."
-examples = ["acme_k3j4h5g6f7d8s9a0q1w2", "key: acme_p0o9i8u7y6t5r4e3w2q1"]
-negative_examples = ["acme_short"]
-"#,
-    );
+    dir.write("mine.toml", &good_acme_rule());
     dir.write("app/conf.yml", "acme:\n  key: acme_z8x7c6v5b4n3m2l1k0j9\n");
     let output =
         run(dir

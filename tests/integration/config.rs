@@ -134,20 +134,7 @@ fn max_file_size_from_config_skips_big_files() {
 #[test]
 fn extra_rule_files_from_config_are_loaded_relative_to_it() {
     let dir = Dir::new();
-    dir.write(
-        "ci/rules.toml",
-        r#"[[rule]]
-id = "acme-token"
-name = "Acme token"
-provider = "Acme"
-severity = "high"
-keywords = ["acme_"]
-regex = '''(?P<secret>acme_[a-z0-9]{20})'''
-remediation = "Revoke it at https://acme.invalid/tokens."
-examples = ["acme_k3j4h5g6f7d8s9a0q1w2", "key: acme_p0o9i8u7y6t5r4e3w2q1"]
-negative_examples = ["acme_short"]
-"#,
-    );
+    dir.write("ci/rules.toml", &good_acme_rule());
     dir.write("app.yml", "key: acme_z8x7c6v5b4n3m2l1k0j9\n");
     let output = scan_with_config(
         &dir,

@@ -285,3 +285,28 @@ impl GitRepo {
         run(&mut command)
     }
 }
+
+/// A user rule file for the made-up "Acme" provider; tests vary the regex and examples to
+/// exercise validation.
+pub fn acme_rule(regex: &str, examples: &[&str], negative: &str) -> String {
+    let examples: Vec<String> = examples.iter().map(|e| format!("{e:?}")).collect();
+    format!(
+        "[[rule]]\nid = \"acme-token\"\nname = \"Acme token\"\nprovider = \"Acme\"\n\
+         severity = \"high\"\nkeywords = [\"acme_\"]\nregex = '''{regex}'''\n\
+         remediation = \"Revoke it at https://acme.invalid/tokens.\"\n\
+         examples = [{}]\nnegative_examples = [{negative:?}]\n",
+        examples.join(", ")
+    )
+}
+
+/// The well-formed Acme rule.
+pub fn good_acme_rule() -> String {
+    acme_rule(
+        "(?P<secret>acme_[a-z0-9]{20})",
+        &[
+            "acme_k3j4h5g6f7d8s9a0q1w2",
+            "key: acme_p0o9i8u7y6t5r4e3w2q1",
+        ],
+        "acme_short",
+    )
+}
