@@ -128,7 +128,7 @@ fn rule_without_secret_group_exits_2_naming_file_and_rule() {
     let dir = Dir::new();
     dir.write(
         "rules/mine.toml",
-        &acme_rule(
+        acme_rule(
             "acme_[a-z0-9]{20}",
             &["acme_k3j4h5g6f7d8s9a0q1w2", "x acme_p0o9i8u7y6t5r4e3w2q1"],
             "acme_short",
@@ -173,7 +173,7 @@ fn user_rule_with_failing_example_is_rejected() {
     let dir = Dir::new();
     dir.write(
         "mine.toml",
-        &acme_rule(
+        acme_rule(
             "(?P<secret>acme_[a-z0-9]{20})",
             &["acme_k3j4h5g6f7d8s9a0q1w2", "acme_tooshort"],
             "acme_short",

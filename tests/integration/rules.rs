@@ -64,7 +64,7 @@ fn rules_check_command_reports_failing_examples() {
     let dir = crate::util::Dir::new();
     dir.write(
         "mine.toml",
-        &crate::util::acme_rule(
+        crate::util::acme_rule(
             "(?P<secret>acme_[a-z0-9]{20})",
             &["acme_k3j4h5g6f7d8s9a0q1w2", "acme_p0o9i8u7y6t5r4e3w2q1"],
             "acme_a1s2d3f4g5h6j7k8l9z0",
