@@ -191,7 +191,7 @@ fn user_rule_with_failing_example_is_rejected() {
 #[test]
 fn user_rule_finds_its_token() {
     let dir = Dir::new();
-    dir.write("mine.toml", &good_acme_rule());
+    dir.write("mine.toml", good_acme_rule());
     dir.write("app/conf.yml", "acme:\n  key: acme_z8x7c6v5b4n3m2l1k0j9\n");
     let output =
         run(dir

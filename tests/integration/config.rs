@@ -134,7 +134,7 @@ fn max_file_size_from_config_skips_big_files() {
 #[test]
 fn extra_rule_files_from_config_are_loaded_relative_to_it() {
     let dir = Dir::new();
-    dir.write("ci/rules.toml", &good_acme_rule());
+    dir.write("ci/rules.toml", good_acme_rule());
     dir.write("app.yml", "key: acme_z8x7c6v5b4n3m2l1k0j9\n");
     let output = scan_with_config(
         &dir,
