@@ -150,6 +150,10 @@ pub struct CommonArgs {
     #[arg(long, value_name = "LEVEL")]
     pub min_severity: Option<Severity>,
 
+    /// Do not open archives (zip, jar, tar, tar.gz, gz, ...); they are then skipped as binary.
+    #[arg(long)]
+    pub no_archives: bool,
+
     /// Do not look inside base64, hex, percent-encoded or escaped text.
     #[arg(long)]
     pub no_decode: bool,

@@ -71,6 +71,7 @@ fn scan_command(args: ScanArgs) -> Result<i32> {
         respect_ignore_files: !args.no_ignore,
         threads: prepared.threads,
         max_file_size: prepared.max_file_size,
+        archives: prepared.archives,
     };
     let mut outcome = ScanOutcome {
         findings: Vec::new(),
@@ -109,6 +110,7 @@ fn history_command(args: HistoryArgs) -> Result<i32> {
         since,
         threads: prepared.threads,
         max_file_size: prepared.max_file_size,
+        archives: prepared.archives,
     };
     let outcome = scan::scan_history(
         &prepared.matcher,
@@ -189,6 +191,7 @@ fn merge(first: ScanOutcome, second: ScanOutcome) -> ScanOutcome {
 /// Everything built once from the arguments and config before any byte is read.
 struct Prepared {
     matcher: Matcher,
+    archives: Option<source::archive::Limits>,
     baseline: Option<Baseline>,
     settings: ScanSettings,
     threads: usize,
@@ -237,8 +240,14 @@ fn prepare(common: &CommonArgs, config_root: Option<&Path>) -> Result<Prepared> 
         Some(path) => Some(Baseline::load(path)?),
         None => None,
     };
+    let max_file_size = common
+        .max_file_size
+        .or(config.max_file_size)
+        .unwrap_or(DEFAULT_MAX_FILE_SIZE);
     Ok(Prepared {
         matcher,
+        archives: (!common.no_archives)
+            .then(|| source::archive::Limits::with_max_entry(max_file_size)),
         baseline,
         settings: ScanSettings {
             show_secrets: common.show_secrets,
@@ -246,6 +255,7 @@ fn prepare(common: &CommonArgs, config_root: Option<&Path>) -> Result<Prepared> 
             no_suppress: common.no_suppress,
             allowlist,
             progress: !common.no_progress,
+            archives: !common.no_archives,
             decode_depth: if common.no_decode {
                 0
             } else {

@@ -275,6 +275,10 @@ impl BlobVisitor for Collector<'_> {
         self.scan_encoded(&blob);
     }
 
+    fn archive_opened(&mut self, archives: u64) {
+        self.summary.archives_opened += archives;
+    }
+
     fn skipped(&mut self, reason: SkipReason, _bytes: u64) {
         match reason {
             SkipReason::Binary => self.summary.skipped_binary += 1,

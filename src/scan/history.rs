@@ -80,6 +80,14 @@ fn attribute(
         let Some(blob) = history.blobs.get(finding.origin) else {
             continue;
         };
+        // Findings inside an archive carry `first-path!inner`; every appearance gets the same
+        // inner suffix.
+        let inner_suffix = blob
+            .appearances
+            .first()
+            .and_then(|first| finding.path.strip_prefix(&*first.path))
+            .filter(|suffix| suffix.starts_with('!'))
+            .unwrap_or("");
         for appearance in &blob.appearances {
             let commit = &history.commits[appearance.commit as usize];
             if settings.allowlist.is_path_allowed(&appearance.path) {
@@ -99,10 +107,15 @@ fn attribute(
                 group_order.push(key);
                 Vec::new()
             });
+            let path = if inner_suffix.is_empty() {
+                appearance.path.clone()
+            } else {
+                format!("{}{inner_suffix}", appearance.path).into()
+            };
             candidates.push(Candidate {
                 finding: index,
                 commit: appearance.commit,
-                path: appearance.path.clone(),
+                path,
             });
         }
     }

@@ -31,6 +31,8 @@ pub struct ScanSettings {
     pub no_suppress: bool,
     pub allowlist: Allowlist,
     pub progress: bool,
+    /// Whether archives are opened (said in the summary when off).
+    pub archives: bool,
     /// How many layers of encoding (base64 in hex, ...) to look through; 0 turns decoding off.
     pub decode_depth: usize,
 }
@@ -57,6 +59,10 @@ pub struct Summary {
     pub decoded_spans: u64,
     /// False when --no-decode switched decoding off (said in the summary).
     pub decoding: bool,
+    /// Archives opened (nested ones included).
+    pub archives_opened: u64,
+    /// False when --no-archives switched archives off.
+    pub archives: bool,
 }
 
 /// What a history scan adds to the summary.
@@ -80,6 +86,7 @@ impl Summary {
         self.skipped_oversize += other.skipped_oversize;
         self.skipped_unreadable += other.skipped_unreadable;
         self.decoded_spans += other.decoded_spans;
+        self.archives_opened += other.archives_opened;
         for (reason, count) in &other.suppressed {
             *self.suppressed.entry(*reason).or_default() += count;
         }
@@ -125,6 +132,11 @@ impl Summary {
             "; skipped: {} binary, {} over size limit, {} unreadable",
             self.skipped_binary, self.skipped_oversize, self.skipped_unreadable
         ));
+        if !self.archives {
+            text.push_str("; archives not opened (--no-archives)");
+        } else if self.archives_opened > 0 {
+            text.push_str(&format!("; {} archives opened", self.archives_opened));
+        }
         if self.decoding {
             if self.decoded_spans > 0 {
                 text.push_str(&format!("; {} encoded spans decoded", self.decoded_spans));
@@ -293,6 +305,7 @@ pub(crate) fn run_with_progress_then(
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let mut summary = collected.summary;
     summary.decoding = settings.decode_depth > 0;
+    summary.archives = settings.archives;
     let findings = finish(collected.findings, &mut summary);
     summary.findings = findings.len() as u64;
     summary.warnings = diagnostics.warning_count();

@@ -24,6 +24,8 @@ pub struct WalkOptions {
     pub respect_ignore_files: bool,
     pub threads: usize,
     pub max_file_size: u64,
+    /// `None` with --no-archives.
+    pub archives: Option<super::archive::Limits>,
 }
 
 /// Walks every root in parallel; `make_visitor` is called once per walker thread. Returns the
@@ -106,6 +108,7 @@ fn scan_walk<V, F>(
             display: &display,
             diagnostics,
             max_file_size: options.max_file_size,
+            archives: options.archives,
         };
         Box::new(move |entry| {
             match entry {
@@ -130,10 +133,12 @@ struct Worker<'a, V> {
     display: &'a DisplayPaths,
     diagnostics: &'a Diagnostics,
     max_file_size: u64,
+    archives: Option<super::archive::Limits>,
 }
 
 enum ReadOutcome {
     Text,
+    Archive,
     Binary(u64),
     Oversize(u64),
 }
@@ -157,7 +162,41 @@ impl<V: BlobVisitor> Worker<'_, V> {
             return;
         }
         self.seen_here += 1;
-        match read_file(path, self.max_file_size, &mut self.buffer) {
+        match read_file(
+            path,
+            self.max_file_size,
+            self.archives.is_some(),
+            &mut self.buffer,
+        ) {
+            Ok(ReadOutcome::Archive) => {
+                self.path_text.clear();
+                self.display.write(path, entry.depth(), &mut self.path_text);
+                let Worker {
+                    visitor,
+                    buffer,
+                    path_text,
+                    diagnostics,
+                    archives,
+                    ..
+                } = self;
+                if let Some(limits) = archives {
+                    let opened = super::archive::expand(
+                        buffer,
+                        path_text,
+                        limits,
+                        &mut |inner, bytes| {
+                            visitor.visit(Blob {
+                                bytes,
+                                path: inner,
+                                source: SourceKind::File,
+                                origin: 0,
+                            })
+                        },
+                        &mut |message| diagnostics.warn(message),
+                    );
+                    visitor.archive_opened(opened.archives);
+                }
+            }
             Ok(ReadOutcome::Text) => {
                 self.path_text.clear();
                 self.display.write(path, entry.depth(), &mut self.path_text);
@@ -191,7 +230,12 @@ impl<V> Drop for Worker<'_, V> {
 
 /// Reads a file into `buffer`, looking at its first bytes before reading the rest so large
 /// binaries cost one small read.
-fn read_file(path: &Path, max_size: u64, buffer: &mut Vec<u8>) -> std::io::Result<ReadOutcome> {
+fn read_file(
+    path: &Path,
+    max_size: u64,
+    open_archives: bool,
+    buffer: &mut Vec<u8>,
+) -> std::io::Result<ReadOutcome> {
     let mut file = File::open(path)?;
     let size = file.metadata()?.len();
     if size > max_size {
@@ -202,7 +246,8 @@ fn read_file(path: &Path, max_size: u64, buffer: &mut Vec<u8>) -> std::io::Resul
     (&mut file)
         .take(BINARY_SNIFF_LEN as u64)
         .read_to_end(buffer)?;
-    if looks_binary(buffer) {
+    let archive = open_archives && super::archive::is_archive(buffer);
+    if looks_binary(buffer) && !archive {
         return Ok(ReadOutcome::Binary(size));
     }
     // The file may grow while we read it: never read past the limit.
@@ -213,7 +258,11 @@ fn read_file(path: &Path, max_size: u64, buffer: &mut Vec<u8>) -> std::io::Resul
     if buffer.len() as u64 > max_size {
         return Ok(ReadOutcome::Oversize(buffer.len() as u64));
     }
-    Ok(ReadOutcome::Text)
+    Ok(if archive {
+        ReadOutcome::Archive
+    } else {
+        ReadOutcome::Text
+    })
 }
 
 /// How walked paths are shown: relative to the root when one directory is scanned, as walked

@@ -1,6 +1,7 @@
 //! Sources turn inputs into blobs: bytes plus provenance (where they came from). They decide
 //! what is worth reading (size, binary, symlinks) and never match or report.
 
+pub mod archive;
 pub mod fs;
 pub mod git;
 pub mod staged;
@@ -36,6 +37,8 @@ pub enum SkipReason {
 pub trait BlobVisitor {
     fn visit(&mut self, blob: Blob<'_>);
     fn skipped(&mut self, reason: SkipReason, bytes: u64);
+    /// An archive was opened; its text entries arrive through `visit`.
+    fn archive_opened(&mut self, _archives: u64) {}
 }
 
 /// True when the first `BINARY_SNIFF_LEN` bytes hold a NUL.

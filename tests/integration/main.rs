@@ -4,6 +4,7 @@
 mod util;
 
 mod accuracy;
+mod archives;
 mod bad_input;
 mod ci;
 mod config;

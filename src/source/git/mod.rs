@@ -26,6 +26,8 @@ pub struct HistoryOptions {
     pub since: Option<i64>,
     pub threads: usize,
     pub max_file_size: u64,
+    /// `None` with --no-archives.
+    pub archives: Option<crate::source::archive::Limits>,
 }
 
 /// Why history could not be read at all (per-object problems are warnings instead).

@@ -108,14 +108,35 @@ fn read_range<V: BlobVisitor>(
                     continue;
                 }
             };
-            if looks_binary(data) {
-                visitor.skipped(SkipReason::Binary, data.len() as u64);
-                continue;
-            }
             let path = entry
                 .appearances
                 .first()
                 .map_or("", |appearance| &appearance.path);
+            if let Some(limits) = history
+                .archives
+                .filter(|_| crate::source::archive::is_archive(data))
+            {
+                let opened = crate::source::archive::expand(
+                    data,
+                    path,
+                    &limits,
+                    &mut |inner, bytes| {
+                        visitor.visit(Blob {
+                            bytes,
+                            path: inner,
+                            source: SourceKind::Git,
+                            origin,
+                        })
+                    },
+                    &mut |message| diagnostics.warn(format!("blob {}: {message}", entry.id)),
+                );
+                visitor.archive_opened(opened.archives);
+                continue;
+            }
+            if looks_binary(data) {
+                visitor.skipped(SkipReason::Binary, data.len() as u64);
+                continue;
+            }
             visitor.visit(Blob {
                 bytes: data,
                 path,

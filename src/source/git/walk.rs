@@ -58,6 +58,8 @@ pub struct History {
     pub stats: HistoryStats,
     /// No commits at all (a fresh `git init`).
     pub empty: bool,
+    /// Archive limits for the reader (`None`: archives are not opened).
+    pub archives: Option<crate::source::archive::Limits>,
 }
 
 struct RawCommit {
@@ -103,6 +105,7 @@ pub fn enumerate(
             head_blobs: HashSet::default(),
             stats,
             empty: true,
+            archives: options.archives,
         });
     }
 
@@ -228,6 +231,7 @@ pub fn enumerate(
         head_blobs,
         stats,
         empty: false,
+        archives: options.archives,
     })
 }
 

@@ -1,0 +1,259 @@
+//! Archives and compressed files (zip and its relatives jar/war/apk/docx/xlsx, tar, gzip,
+//! tar.gz/tgz): their text entries become blobs of their own, named `outer!inner`, nested up to
+//! a depth limit. Every read is bounded (total bytes, entry count, entry size), so a
+//! decompression bomb is skipped with a warning instead of exhausting memory; corrupt,
+//! truncated and encrypted archives are warnings too. Knows nothing of matching.
+
+use std::io::{Cursor, Read};
+
+use super::looks_binary;
+
+/// What an archive may cost, counted over one top-level archive and everything nested in it.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// 1: an archive's own entries; 2: also archives inside archives; ...
+    pub max_depth: usize,
+    pub max_total_bytes: u64,
+    pub max_entries: u64,
+    pub max_entry_bytes: u64,
+}
+
+impl Limits {
+    pub fn with_max_entry(max_entry_bytes: u64) -> Limits {
+        Limits {
+            max_depth: 2,
+            max_total_bytes: 512 * 1024 * 1024,
+            max_entries: 100_000,
+            max_entry_bytes,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Zip,
+    Gzip,
+    Tar,
+}
+
+fn kind(bytes: &[u8]) -> Option<Kind> {
+    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
+        Some(Kind::Zip)
+    } else if bytes.starts_with(&[0x1f, 0x8b]) {
+        Some(Kind::Gzip)
+    } else if bytes.get(257..262) == Some(b"ustar") {
+        Some(Kind::Tar)
+    } else {
+        None
+    }
+}
+
+/// True when `bytes` start like an archive this module reads.
+pub fn is_archive(bytes: &[u8]) -> bool {
+    kind(bytes).is_some()
+}
+
+/// What one expansion did, for the summary.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Expanded {
+    pub archives: u64,
+    pub entries: u64,
+}
+
+/// One top-level expansion: the limits, running totals shared by nested archives, and where
+/// entries and warnings go.
+struct Expander<'a> {
+    limits: &'a Limits,
+    bytes: u64,
+    entries: u64,
+    exhausted: bool,
+    expanded: Expanded,
+    visit: &'a mut dyn FnMut(&str, &[u8]),
+    warn: &'a mut dyn FnMut(String),
+}
+
+/// Calls `visit(path, bytes)` for every text entry of the archive in `bytes` (named
+/// `outer!inner`, recursively), and `warn` for anything skipped that a person should know of.
+pub fn expand(
+    bytes: &[u8],
+    outer: &str,
+    limits: &Limits,
+    visit: &mut dyn FnMut(&str, &[u8]),
+    warn: &mut dyn FnMut(String),
+) -> Expanded {
+    let mut expander = Expander {
+        limits,
+        bytes: 0,
+        entries: 0,
+        exhausted: false,
+        expanded: Expanded::default(),
+        visit,
+        warn,
+    };
+    expander.expand_at(bytes, outer, 1);
+    expander.expanded
+}
+
+impl Expander<'_> {
+    fn expand_at(&mut self, bytes: &[u8], outer: &str, depth: usize) {
+        let Some(archive_kind) = kind(bytes) else {
+            return;
+        };
+        if depth > self.limits.max_depth {
+            (self.warn)(format!(
+                "{outer}: archive nested deeper than {} levels, not opened",
+                self.limits.max_depth
+            ));
+            return;
+        }
+        match archive_kind {
+            Kind::Zip => self.expand_zip(bytes, outer, depth),
+            Kind::Tar => self.expand_tar(bytes, outer, depth),
+            Kind::Gzip => {
+                let mut decoder = flate2::read::GzDecoder::new(bytes);
+                let Some(data) = self.read_bounded(&mut decoder, outer) else {
+                    return;
+                };
+                // A compressed file is one layer of compression, not of nesting.
+                if kind(&data) == Some(Kind::Tar) {
+                    self.expand_at(&data, outer, depth);
+                } else {
+                    self.entry(outer, depth, &gzip_inner_name(outer), data);
+                }
+            }
+        }
+    }
+
+    fn expand_zip(&mut self, bytes: &[u8], outer: &str, depth: usize) {
+        let mut archive = match zip::ZipArchive::new(Cursor::new(bytes)) {
+            Ok(archive) => archive,
+            Err(error) => {
+                (self.warn)(format!("{outer}: corrupt zip archive skipped ({error})"));
+                return;
+            }
+        };
+        self.expanded.archives += 1;
+        for index in 0..archive.len() {
+            let mut file = match archive.by_index(index) {
+                Ok(file) => file,
+                Err(error) => {
+                    (self.warn)(format!("{outer}: zip entry {index} unreadable ({error})"));
+                    continue;
+                }
+            };
+            if file.is_dir() {
+                continue;
+            }
+            let name = file
+                .name()
+                .map(|name| name.into_owned())
+                .unwrap_or_else(|_| format!("entry-{index}"));
+            if file.encrypted() {
+                (self.warn)(format!("{outer}!{name}: encrypted zip entry skipped"));
+                continue;
+            }
+            match self.read_bounded(&mut file, &format!("{outer}!{name}")) {
+                Some(data) => self.entry(outer, depth, &name, data),
+                None if self.exhausted => return,
+                None => {}
+            }
+        }
+    }
+
+    fn expand_tar(&mut self, bytes: &[u8], outer: &str, depth: usize) {
+        let mut archive = tar::Archive::new(bytes);
+        let entries = match archive.entries() {
+            Ok(entries) => entries,
+            Err(error) => {
+                (self.warn)(format!("{outer}: corrupt tar archive skipped ({error})"));
+                return;
+            }
+        };
+        self.expanded.archives += 1;
+        for item in entries {
+            let mut file = match item {
+                Ok(file) => file,
+                Err(error) => {
+                    (self.warn)(format!(
+                        "{outer}: corrupt tar entry, rest skipped ({error})"
+                    ));
+                    return;
+                }
+            };
+            if !file.header().entry_type().is_file() {
+                continue;
+            }
+            let name = file
+                .path()
+                .map(|path| path.to_string_lossy().into_owned())
+                .unwrap_or_else(|_| "entry".to_string());
+            match self.read_bounded(&mut file, &format!("{outer}!{name}")) {
+                Some(data) => self.entry(outer, depth, &name, data),
+                None if self.exhausted => return,
+                None => {}
+            }
+        }
+    }
+
+    /// One entry: an archive is opened one level deeper; text is visited; binary is dropped.
+    fn entry(&mut self, outer: &str, depth: usize, name: &str, data: Vec<u8>) {
+        let path = format!("{outer}!{name}");
+        if is_archive(&data) {
+            self.expand_at(&data, &path, depth + 1);
+        } else if !looks_binary(&data) {
+            self.expanded.entries += 1;
+            (self.visit)(&path, &data);
+        }
+    }
+
+    /// Reads one entry, never more than the limits allow: a bomb stops at the limit.
+    fn read_bounded(&mut self, reader: &mut dyn Read, name: &str) -> Option<Vec<u8>> {
+        if self.exhausted {
+            return None;
+        }
+        self.entries += 1;
+        if self.entries > self.limits.max_entries {
+            (self.warn)(format!(
+                "{name}: more than {} archive entries, the rest skipped",
+                self.limits.max_entries
+            ));
+            self.exhausted = true;
+            return None;
+        }
+        let remaining_total = self.limits.max_total_bytes.saturating_sub(self.bytes);
+        let cap = self.limits.max_entry_bytes.min(remaining_total);
+        let mut data = Vec::new();
+        if let Err(error) = reader.take(cap.saturating_add(1)).read_to_end(&mut data) {
+            (self.warn)(format!("{name}: cannot decompress ({error}), skipped"));
+            return None;
+        }
+        if data.len() as u64 > cap {
+            if cap == remaining_total {
+                (self.warn)(format!(
+                    "{name}: archive expands past {} bytes (a decompression bomb?), the rest skipped",
+                    self.limits.max_total_bytes
+                ));
+                self.exhausted = true;
+            } else {
+                (self.warn)(format!(
+                    "{name}: entry larger than {} bytes, skipped",
+                    self.limits.max_entry_bytes
+                ));
+            }
+            return None;
+        }
+        self.bytes += data.len() as u64;
+        Some(data)
+    }
+}
+
+fn gzip_inner_name(outer: &str) -> String {
+    let file = outer.rsplit(['/', '!']).next().unwrap_or(outer);
+    if let Some(stem) = file.strip_suffix(".tgz") {
+        format!("{stem}.tar")
+    } else if let Some(stem) = file.strip_suffix(".gz") {
+        stem.to_string()
+    } else {
+        format!("{file}.decompressed")
+    }
+}

@@ -1,0 +1,178 @@
+//! Archives in `scan` and `history`: entries named `outer!inner`, nesting limits, bombs and
+//! corrupt archives as warnings.
+
+use std::io::Write;
+
+use crate::util::*;
+
+fn zip_bytes(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, data) in entries {
+        writer
+            .start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        writer.write_all(data).unwrap();
+    }
+    writer.finish().unwrap().into_inner()
+}
+
+fn tar_bytes(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (name, data) in entries {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder.append_data(&mut header, name, *data).unwrap();
+    }
+    builder.into_inner().unwrap()
+}
+
+fn gzip_bytes(data: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(data).unwrap();
+    encoder.finish().unwrap()
+}
+
+fn secret_line(seed: u64) -> Vec<u8> {
+    format!("# deploy\nGITHUB_TOKEN={}\n", github_token("ghp_", seed)).into_bytes()
+}
+
+#[test]
+fn zip_jar_tar_tgz_and_gz_entries_are_scanned_with_inner_paths() {
+    let dir = Dir::new();
+    dir.write("a.zip", zip_bytes(&[("conf/app.env", &secret_line(600))]));
+    dir.write(
+        "b.jar",
+        zip_bytes(&[("META-INF/x.properties", &secret_line(601))]),
+    );
+    dir.write("c.tar", tar_bytes(&[("etc/c.env", &secret_line(602))]));
+    dir.write(
+        "d.tar.gz",
+        gzip_bytes(&tar_bytes(&[("d.env", &secret_line(603))])),
+    );
+    dir.write("e.env.gz", gzip_bytes(&secret_line(604)));
+    let output = run(dir.command().args(["scan", ".", "--format", "json"]));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let rule = "github-pat-classic".to_string();
+    assert_eq!(
+        locations(&json_findings(&output)),
+        vec![
+            (rule.clone(), "a.zip!conf/app.env".into(), 2, 14),
+            (rule.clone(), "b.jar!META-INF/x.properties".into(), 2, 14),
+            (rule.clone(), "c.tar!etc/c.env".into(), 2, 14),
+            (rule.clone(), "d.tar.gz!d.env".into(), 2, 14),
+            (rule, "e.env.gz!e.env".into(), 2, 14),
+        ]
+    );
+    assert!(
+        stderr(&output).contains("archives opened"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn nested_archives_are_opened_up_to_the_depth_limit() {
+    let dir = Dir::new();
+    let inner = zip_bytes(&[("inner.env", &secret_line(610))]);
+    dir.write("outer.zip", zip_bytes(&[("lib/inner.zip", &inner)]));
+    let output = run(dir.command().args(["scan", ".", "--format", "json"]));
+    assert_eq!(
+        locations(&json_findings(&output)),
+        vec![(
+            "github-pat-classic".into(),
+            "outer.zip!lib/inner.zip!inner.env".into(),
+            2,
+            14
+        )]
+    );
+    // Ten levels: the scan stops at the limit with a warning and goes on.
+    let mut nested = zip_bytes(&[("deep.env", &secret_line(611))]);
+    for level in 0..10 {
+        nested = zip_bytes(&[(&format!("level{level}.zip"), &nested)]);
+    }
+    dir.write("deep.zip", nested);
+    let output = run(dir.command().args(["scan", ".", "--format", "json"]));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("nested deeper than 2 levels"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(json_findings(&output).len(), 1);
+}
+
+#[test]
+fn a_decompression_bomb_is_skipped_with_a_warning() {
+    let dir = Dir::new();
+    let zeros = vec![b'0'; 20 * 1024 * 1024];
+    dir.write("bomb.txt.gz", gzip_bytes(&zeros));
+    dir.write("real.env", secret_line(620));
+    let output = run(dir.command().args([
+        "scan",
+        ".",
+        "--format",
+        "json",
+        "--max-file-size",
+        "1000000",
+    ]));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("bomb.txt.gz"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(json_findings(&output).len(), 1);
+}
+
+#[test]
+fn corrupt_and_truncated_archives_are_warnings() {
+    let dir = Dir::new();
+    let mut truncated = zip_bytes(&[("x.env", &secret_line(630))]);
+    truncated.truncate(truncated.len() / 2);
+    dir.write("broken.zip", truncated);
+    let mut bad_gzip = gzip_bytes(&secret_line(631));
+    bad_gzip.truncate(12);
+    dir.write("broken.gz", bad_gzip);
+    dir.write("real.env", secret_line(632));
+    let output = run(dir.command().args(["scan", ".", "--format", "json"]));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("broken.zip"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        locations(&json_findings(&output)),
+        vec![("github-pat-classic".into(), "real.env".into(), 2, 14)]
+    );
+}
+
+#[test]
+fn no_archives_skips_them_as_binary() {
+    let dir = Dir::new();
+    dir.write("a.zip", zip_bytes(&[("app.env", &secret_line(640))]));
+    let output = run(dir.command().args(["scan", ".", "--no-archives"]));
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains("--no-archives"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn archives_in_history_are_attributed_with_inner_paths() {
+    let repo = GitRepo::new();
+    repo.write(
+        "dist/bundle.zip",
+        zip_bytes(&[("config/prod.env", &secret_line(650))]),
+    );
+    let commit = repo.commit_all("ship bundle");
+    let findings = json_findings(&repo.history(&[]));
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["path"], "dist/bundle.zip!config/prod.env");
+    assert_eq!(findings[0]["line"], 2);
+    assert_eq!(findings[0]["commit"], commit.as_str());
+}
