@@ -69,6 +69,9 @@ pub struct Finding {
     pub path: String,
     pub line: usize,
     pub column: usize,
+    /// Jupyter notebooks: the 0-based index of the cell in the notebook's `cells` array.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cell: Option<usize>,
     pub secret: String,
     pub snippet: String,
     pub entropy: f64,

@@ -11,6 +11,7 @@ pub mod diagnostics;
 pub mod error;
 pub mod finding;
 pub mod matcher;
+pub mod notebook;
 pub mod report;
 pub mod rules;
 pub mod scan;

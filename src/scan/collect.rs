@@ -21,6 +21,8 @@ pub(crate) struct Collector<'a> {
     /// (rule, secret hash, line) of the raw findings in the current blob: a secret found both
     /// raw and encoded on one line is one finding.
     raw_on_lines: Vec<(usize, [u8; 32], usize)>,
+    /// Cell offsets of the current blob when it is a notebook with findings.
+    cell_starts: Option<Vec<usize>>,
     /// Decoding buffers, one per depth, reused blob after blob.
     decoded: Vec<Vec<u8>>,
     encoded_spans: Vec<Vec<EncodedSpan>>,
@@ -55,6 +57,7 @@ impl<'a> Collector<'a> {
             scratch: matcher.scratch(),
             spans: Vec::new(),
             raw_on_lines: Vec::new(),
+            cell_starts: None,
             decoded: Vec::new(),
             encoded_spans: Vec::new(),
             findings: Vec::new(),
@@ -111,6 +114,7 @@ impl<'a> Collector<'a> {
         } else {
             finding::redact(secret)
         };
+        let cell = self.notebook_cell(blob, place.start);
         self.findings.push(Finding {
             rule_id: rule.id.clone(),
             rule_name: rule.name.clone(),
@@ -120,6 +124,7 @@ impl<'a> Collector<'a> {
             path: blob.path.to_string(),
             line: place.line,
             column: place.column,
+            cell,
             snippet: finding::snippet(
                 blob.bytes,
                 place.start,
@@ -143,6 +148,17 @@ impl<'a> Collector<'a> {
             secret_hash: hash,
             origin: blob.origin,
         });
+    }
+
+    /// For `.ipynb` blobs, the cell holding `offset` (cell starts computed once per blob).
+    fn notebook_cell(&mut self, blob: &Blob<'_>, offset: usize) -> Option<usize> {
+        if !blob.path.ends_with(".ipynb") {
+            return None;
+        }
+        let starts = self
+            .cell_starts
+            .get_or_insert_with(|| crate::notebook::cell_starts(blob.bytes));
+        crate::notebook::cell_at(starts, offset)
     }
 
     /// Decodes encoded spans of `blob` (and, up to the configured depth, spans inside what
@@ -257,6 +273,7 @@ impl BlobVisitor for Collector<'_> {
         let matches = self.matcher.scan(blob.bytes, &mut self.scratch).to_vec();
         self.spans.clear();
         self.raw_on_lines.clear();
+        self.cell_starts = None;
         self.spans
             .extend(matches.iter().map(|found| (found.start, found.end)));
         let mut lines = LineCounter::new(blob.bytes);

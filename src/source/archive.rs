@@ -1,6 +1,6 @@
 //! Archives and compressed files (zip and its relatives jar/war/apk/docx/xlsx, tar, gzip,
-//! tar.gz/tgz): their text entries become blobs of their own, named `outer!inner`, nested up to
-//! a depth limit. Every read is bounded (total bytes, entry count, entry size), so a
+//! bzip2, tar.gz/tgz, tar.bz2): their text entries become blobs of their own, named
+//! `outer!inner`, nested up to a depth limit. Every read is bounded (total bytes, entry count, entry size), so a
 //! decompression bomb is skipped with a warning instead of exhausting memory; corrupt,
 //! truncated and encrypted archives are warnings too. Knows nothing of matching.
 
@@ -33,6 +33,7 @@ impl Limits {
 enum Kind {
     Zip,
     Gzip,
+    Bzip2,
     Tar,
 }
 
@@ -41,6 +42,8 @@ fn kind(bytes: &[u8]) -> Option<Kind> {
         Some(Kind::Zip)
     } else if bytes.starts_with(&[0x1f, 0x8b]) {
         Some(Kind::Gzip)
+    } else if bytes.len() > 3 && bytes.starts_with(b"BZh") && (b'1'..=b'9').contains(&bytes[3]) {
+        Some(Kind::Bzip2)
     } else if bytes.get(257..262) == Some(b"ustar") {
         Some(Kind::Tar)
     } else {
@@ -109,9 +112,13 @@ impl Expander<'_> {
         match archive_kind {
             Kind::Zip => self.expand_zip(bytes, outer, depth),
             Kind::Tar => self.expand_tar(bytes, outer, depth),
-            Kind::Gzip => {
-                let mut decoder = flate2::read::GzDecoder::new(bytes);
-                let Some(data) = self.read_bounded(&mut decoder, outer) else {
+            Kind::Gzip | Kind::Bzip2 => {
+                let data = if archive_kind == Kind::Gzip {
+                    self.read_bounded(&mut flate2::read::GzDecoder::new(bytes), outer)
+                } else {
+                    self.read_bounded(&mut bzip2::read::BzDecoder::new(bytes), outer)
+                };
+                let Some(data) = data else {
                     return;
                 };
                 // A compressed file is one layer of compression, not of nesting.
@@ -249,9 +256,15 @@ impl Expander<'_> {
 
 fn gzip_inner_name(outer: &str) -> String {
     let file = outer.rsplit(['/', '!']).next().unwrap_or(outer);
-    if let Some(stem) = file.strip_suffix(".tgz") {
+    if let Some(stem) = [".tgz", ".tbz2", ".tbz"]
+        .iter()
+        .find_map(|suffix| file.strip_suffix(suffix))
+    {
         format!("{stem}.tar")
-    } else if let Some(stem) = file.strip_suffix(".gz") {
+    } else if let Some(stem) = file
+        .strip_suffix(".gz")
+        .or_else(|| file.strip_suffix(".bz2"))
+    {
         stem.to_string()
     } else {
         format!("{file}.decompressed")

@@ -34,6 +34,12 @@ fn gzip_bytes(data: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap()
 }
 
+fn bzip2_bytes(data: &[u8]) -> Vec<u8> {
+    let mut encoder = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
+    encoder.write_all(data).unwrap();
+    encoder.finish().unwrap()
+}
+
 fn secret_line(seed: u64) -> Vec<u8> {
     format!("# deploy\nGITHUB_TOKEN={}\n", github_token("ghp_", seed)).into_bytes()
 }
@@ -52,6 +58,7 @@ fn zip_jar_tar_tgz_and_gz_entries_are_scanned_with_inner_paths() {
         gzip_bytes(&tar_bytes(&[("d.env", &secret_line(603))])),
     );
     dir.write("e.env.gz", gzip_bytes(&secret_line(604)));
+    dir.write("f.env.bz2", bzip2_bytes(&secret_line(605)));
     let output = run(dir.command().args(["scan", ".", "--format", "json"]));
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let rule = "github-pat-classic".to_string();
@@ -62,7 +69,8 @@ fn zip_jar_tar_tgz_and_gz_entries_are_scanned_with_inner_paths() {
             (rule.clone(), "b.jar!META-INF/x.properties".into(), 2, 14),
             (rule.clone(), "c.tar!etc/c.env".into(), 2, 14),
             (rule.clone(), "d.tar.gz!d.env".into(), 2, 14),
-            (rule, "e.env.gz!e.env".into(), 2, 14),
+            (rule.clone(), "e.env.gz!e.env".into(), 2, 14),
+            (rule, "f.env.bz2!f.env".into(), 2, 14),
         ]
     );
     assert!(

@@ -392,3 +392,32 @@ fn snippet_never_shows_a_neighbouring_secret() {
     assert_eq!(json_findings(&output).len(), 2, "{text}");
     assert!(!text.contains(&first) && !text.contains(&second), "{text}");
 }
+
+#[test]
+fn notebook_findings_name_their_cell() {
+    let dir = Dir::new();
+    let in_source = github_token("ghp_", 42);
+    let in_output = github_token("ghp_", 43);
+    let notebook = format!(
+        r##"{{
+ "cells": [
+  {{"cell_type": "markdown", "metadata": {{}}, "source": ["# Setup\n"]}},
+  {{"cell_type": "code", "execution_count": 1, "metadata": {{}}, "outputs": [],
+   "source": ["import os\n", "os.environ[\"GITHUB_TOKEN\"] = \"{in_source}\"\n"]}},
+  {{"cell_type": "code", "execution_count": 2, "metadata": {{}},
+   "outputs": [{{"name": "stdout", "output_type": "stream", "text": ["token is {in_output}\n"]}}],
+   "source": ["print(client.token)\n"]}}
+ ],
+ "metadata": {{}}, "nbformat": 4, "nbformat_minor": 5
+}}
+"##
+    );
+    dir.write("analysis.ipynb", notebook);
+    let output = run(dir.command().args(["scan", ".", "--format", "json"]));
+    let findings = json_findings(&output);
+    let cells: Vec<(u64, u64)> = findings
+        .iter()
+        .map(|f| (f["line"].as_u64().unwrap(), f["cell"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(cells, vec![(5, 1), (7, 2)], "{findings:?}");
+}
