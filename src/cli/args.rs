@@ -154,6 +154,10 @@ pub struct CommonArgs {
     #[arg(long)]
     pub no_archives: bool,
 
+    /// Levels of archives inside archives to open (1: only the archive's own entries).
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=16))]
+    pub archive_depth: u8,
+
     /// Do not look inside base64, hex, percent-encoded or escaped text.
     #[arg(long)]
     pub no_decode: bool,

@@ -246,8 +246,10 @@ fn prepare(common: &CommonArgs, config_root: Option<&Path>) -> Result<Prepared> 
         .unwrap_or(DEFAULT_MAX_FILE_SIZE);
     Ok(Prepared {
         matcher,
-        archives: (!common.no_archives)
-            .then(|| source::archive::Limits::with_max_entry(max_file_size)),
+        archives: (!common.no_archives).then(|| source::archive::Limits {
+            max_depth: usize::from(common.archive_depth),
+            ..source::archive::Limits::with_max_entry(max_file_size)
+        }),
         baseline,
         settings: ScanSettings {
             show_secrets: common.show_secrets,

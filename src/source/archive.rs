@@ -141,20 +141,26 @@ impl Expander<'_> {
         };
         self.expanded.archives += 1;
         for index in 0..archive.len() {
+            let name = archive
+                .name_for_index(index)
+                .and_then(Result::ok)
+                .map_or_else(|| format!("entry-{index}"), |name| name.into_owned());
             let mut file = match archive.by_index(index) {
                 Ok(file) => file,
+                Err(zip::result::ZipError::UnsupportedArchive(
+                    zip::result::ZipError::PASSWORD_REQUIRED,
+                )) => {
+                    (self.warn)(format!("{outer}!{name}: encrypted zip entry skipped"));
+                    continue;
+                }
                 Err(error) => {
-                    (self.warn)(format!("{outer}: zip entry {index} unreadable ({error})"));
+                    (self.warn)(format!("{outer}!{name}: zip entry unreadable ({error})"));
                     continue;
                 }
             };
             if file.is_dir() {
                 continue;
             }
-            let name = file
-                .name()
-                .map(|name| name.into_owned())
-                .unwrap_or_else(|_| format!("entry-{index}"));
             if file.encrypted() {
                 (self.warn)(format!("{outer}!{name}: encrypted zip entry skipped"));
                 continue;

@@ -184,3 +184,42 @@ fn archives_in_history_are_attributed_with_inner_paths() {
     assert_eq!(findings[0]["line"], 2);
     assert_eq!(findings[0]["commit"], commit.as_str());
 }
+
+#[test]
+fn encrypted_zip_entries_are_skipped_with_a_warning() {
+    let dir = Dir::new();
+    let mut bytes = zip_bytes(&[("secret.env", &secret_line(660))]);
+    // Set the "encrypted" flag (bit 0 of the general-purpose flags) in the local and central
+    // headers, as an encrypting zip tool would.
+    for (signature, flags_offset) in [(&b"PK\x03\x04"[..], 6), (&b"PK\x01\x02"[..], 8)] {
+        let at = bytes
+            .windows(4)
+            .position(|window| window == signature)
+            .expect("header present");
+        bytes[at + flags_offset] |= 1;
+    }
+    dir.write("locked.zip", bytes);
+    let output = run(dir.command().args(["scan", ".", "--format", "json"]));
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains("locked.zip!secret.env: encrypted zip entry skipped"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn archive_depth_is_configurable() {
+    let dir = Dir::new();
+    let inner = zip_bytes(&[("inner.env", &secret_line(670))]);
+    dir.write("outer.zip", zip_bytes(&[("inner.zip", &inner)]));
+    let output = run(dir
+        .command()
+        .args(["scan", ".", "--format", "json", "--archive-depth", "1"]));
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains("nested deeper than 1 levels"),
+        "{}",
+        stderr(&output)
+    );
+}
