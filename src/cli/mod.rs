@@ -160,17 +160,10 @@ fn merge(first: ScanOutcome, second: ScanOutcome) -> ScanOutcome {
         return second;
     }
     let mut summary = first.summary.clone();
-    summary.files += second.summary.files;
-    summary.bytes += second.summary.bytes;
-    summary.skipped_binary += second.summary.skipped_binary;
-    summary.skipped_oversize += second.summary.skipped_oversize;
-    summary.skipped_unreadable += second.summary.skipped_unreadable;
+    summary.absorb(&second.summary);
     summary.warnings = second.summary.warnings;
     summary.ignored_files = second.summary.ignored_files;
     summary.elapsed += second.summary.elapsed;
-    for (reason, count) in second.summary.suppressed {
-        *summary.suppressed.entry(reason).or_default() += count;
-    }
     let mut all = first.findings;
     for mut finding in second.findings {
         let occurrences = std::mem::take(&mut finding.occurrences);

@@ -79,7 +79,8 @@ pub struct HistorySummary {
 }
 
 impl Summary {
-    fn absorb(&mut self, other: &Summary) {
+    /// Adds another part of the same run (a thread's, or stdin's beside the files').
+    pub(crate) fn absorb(&mut self, other: &Summary) {
         self.files += other.files;
         self.bytes += other.bytes;
         self.skipped_binary += other.skipped_binary;

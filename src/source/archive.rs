@@ -59,8 +59,8 @@ pub fn is_archive(bytes: &[u8]) -> bool {
 /// What one expansion did, for the summary.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Expanded {
+    /// Archives opened, nested ones included.
     pub archives: u64,
-    pub entries: u64,
 }
 
 /// One top-level expansion: the limits, running totals shared by nested archives, and where
@@ -214,7 +214,6 @@ impl Expander<'_> {
         if is_archive(&data) {
             self.expand_at(&data, &path, depth + 1);
         } else if !looks_binary(&data) {
-            self.expanded.entries += 1;
             (self.visit)(&path, &data);
         }
     }

@@ -26,11 +26,7 @@ fn allowlist_regexes_match_the_secret() {
         locations(&findings),
         vec![("github-pat-classic".into(), "src/a.env".into(), 1, 3)]
     );
-    assert!(
-        stderr(&output).contains("1 allowlisted regex"),
-        "{}",
-        stderr(&output)
-    );
+    assert_stderr_contains(&output, "1 allowlisted regex");
     let _ = kept;
 }
 
@@ -43,11 +39,7 @@ fn allowlist_stopwords_are_case_insensitive() {
         locations(&json_findings(&output)),
         vec![("github-pat-classic".into(), "src/a.env".into(), 1, 3)]
     );
-    assert!(
-        stderr(&output).contains("1 stopword"),
-        "{}",
-        stderr(&output)
-    );
+    assert_stderr_contains(&output, "1 stopword");
 }
 
 #[test]
@@ -55,17 +47,8 @@ fn disabled_rules_never_report() {
     let (dir, _, _) = dir_with_two_tokens();
     let output = scan_with_config(&dir, "disabled_rules = ['github-pat-classic']\n");
     let findings = json_findings(&output);
-    assert!(
-        findings
-            .iter()
-            .all(|f| f["rule_id"] != "github-pat-classic"),
-        "{findings:?}"
-    );
-    assert!(
-        stderr(&output).contains("disabled rule"),
-        "{}",
-        stderr(&output)
-    );
+    assert_no_finding_of(&findings, "github-pat-classic");
+    assert_stderr_contains(&output, "disabled rule");
 }
 
 #[test]
@@ -73,11 +56,7 @@ fn disabling_an_unknown_rule_is_an_error() {
     let (dir, _, _) = dir_with_two_tokens();
     let output = scan_with_config(&dir, "disabled_rules = ['no-such-rule']\n");
     assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("no-such-rule"),
-        "{}",
-        stderr(&output)
-    );
+    assert_stderr_contains(&output, "no-such-rule");
 }
 
 #[test]
@@ -85,19 +64,10 @@ fn entropy_override_raises_a_rules_floor() {
     let (dir, _, _) = dir_with_two_tokens();
     let output = scan_with_config(&dir, "[entropy]\ngithub-pat-classic = 7.9\n");
     let findings = json_findings(&output);
-    assert!(
-        findings
-            .iter()
-            .all(|f| f["rule_id"] != "github-pat-classic"),
-        "{findings:?}"
-    );
+    assert_no_finding_of(&findings, "github-pat-classic");
     let output = scan_with_config(&dir, "[entropy]\nno-such-rule = 3.0\n");
     assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("entropy.no-such-rule"),
-        "{}",
-        stderr(&output)
-    );
+    assert_stderr_contains(&output, "entropy.no-such-rule");
 }
 
 #[test]
@@ -105,11 +75,7 @@ fn entropy_out_of_range_names_the_key() {
     let (dir, _, _) = dir_with_two_tokens();
     let output = scan_with_config(&dir, "[entropy]\ngithub-pat-classic = 9.5\n");
     assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("entropy.github-pat-classic"),
-        "{}",
-        stderr(&output)
-    );
+    assert_stderr_contains(&output, "entropy.github-pat-classic");
 }
 
 #[test]
@@ -117,18 +83,10 @@ fn max_file_size_from_config_skips_big_files() {
     let (dir, _, _) = dir_with_two_tokens();
     let output = scan_with_config(&dir, "max_file_size = 10\n");
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
-    assert!(
-        stderr(&output).contains("over size limit"),
-        "{}",
-        stderr(&output)
-    );
+    assert_stderr_contains(&output, "over size limit");
     let output = scan_with_config(&dir, "max_file_size = 0\n");
     assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("max_file_size"),
-        "{}",
-        stderr(&output)
-    );
+    assert_stderr_contains(&output, "max_file_size");
 }
 
 #[test]
@@ -159,11 +117,7 @@ fn explicit_config_flag_wins_and_missing_config_is_an_error() {
         .command()
         .args(["scan", ".", "--config", "missing.toml"]));
     assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("missing.toml"),
-        "{}",
-        stderr(&output)
-    );
+    assert_stderr_contains(&output, "missing.toml");
 }
 
 #[test]
@@ -181,11 +135,7 @@ fn bad_values_name_their_key() {
     ] {
         let output = scan_with_config(&dir, config);
         assert_eq!(output.status.code(), Some(2), "{config}");
-        assert!(
-            stderr(&output).contains(key),
-            "{config}: {}",
-            stderr(&output)
-        );
+        assert_stderr_contains(&output, key);
     }
 }
 
@@ -194,11 +144,7 @@ fn config_that_is_not_toml_exits_2_with_line() {
     let (dir, _, _) = dir_with_two_tokens();
     let output = scan_with_config(&dir, "[allowlist\npaths = []\n");
     assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains(".leakhound.toml:1:"),
-        "{}",
-        stderr(&output)
-    );
+    assert_stderr_contains(&output, ".leakhound.toml:1:");
 }
 
 #[test]
@@ -212,9 +158,5 @@ fn allowlisted_commits_hide_history_findings() {
     );
     let output = repo.history(&["--config", config.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
-    assert!(
-        stderr(&output).contains("allowlisted commit"),
-        "{}",
-        stderr(&output)
-    );
+    assert_stderr_contains(&output, "allowlisted commit");
 }

@@ -421,3 +421,25 @@ fn notebook_findings_name_their_cell() {
         .collect();
     assert_eq!(cells, vec![(5, 1), (7, 2)], "{findings:?}");
 }
+
+#[test]
+fn stdin_and_paths_in_one_run_report_both_and_keep_counters() {
+    use base64::Engine;
+    let dir = Dir::new();
+    let encoded = base64::engine::general_purpose::STANDARD
+        .encode(format!("token={}", github_token("ghp_", 44)));
+    dir.write("a.txt", format!("blob: {encoded}\n"));
+    let output = run(dir
+        .command()
+        .args(["scan", "-", "a.txt", "--format", "json"])
+        .write_stdin(format!("T={}\n", github_token("ghp_", 45))));
+    assert_eq!(
+        locations(&json_findings(&output)),
+        vec![
+            ("github-pat-classic".into(), "<stdin>".into(), 1, 3),
+            ("github-pat-classic".into(), "a.txt".into(), 1, 7),
+        ]
+    );
+    assert_stderr_contains(&output, "2 files");
+    assert_stderr_contains(&output, "1 encoded spans decoded");
+}

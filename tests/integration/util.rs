@@ -310,3 +310,17 @@ pub fn good_acme_rule() -> String {
         "acme_short",
     )
 }
+
+/// Asserts that stderr mentions `needle`, printing stderr when it does not.
+pub fn assert_stderr_contains(output: &Output, needle: &str) {
+    let text = stderr(output);
+    assert!(text.contains(needle), "stderr lacks {needle:?}:\n{text}");
+}
+
+/// Asserts that no finding comes from `rule_id`.
+pub fn assert_no_finding_of(findings: &[serde_json::Value], rule_id: &str) {
+    assert!(
+        findings.iter().all(|finding| finding["rule_id"] != rule_id),
+        "unexpected {rule_id} finding: {findings:?}"
+    );
+}

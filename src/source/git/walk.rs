@@ -43,9 +43,7 @@ pub struct HistoryStats {
     pub refs: u64,
     pub commits: u64,
     pub submodules: u64,
-    pub symlinks: u64,
     pub shallow: bool,
-    pub missing_trees: u64,
 }
 
 pub struct History {
@@ -176,11 +174,9 @@ pub fn enumerate(
     let mut differ = Differ::new();
     for (commit_index, introduced) in introductions.into_iter().enumerate() {
         let Some(introduced) = introduced else {
-            stats.missing_trees += 1;
             continue;
         };
         stats.submodules += introduced.submodules;
-        stats.symlinks += introduced.symlinks;
         for (path, blob) in introduced.blobs {
             let path = match paths.get(&path) {
                 Some(interned) => interned.clone(),
@@ -239,7 +235,6 @@ pub fn enumerate(
 struct Introduced {
     blobs: Vec<(BString, ObjectId)>,
     submodules: u64,
-    symlinks: u64,
 }
 
 /// Diffs every commit against its parents in parallel; `None` where a tree could not be read
@@ -497,7 +492,6 @@ impl Differ {
         let mut introduced = Introduced {
             blobs: Vec::new(),
             submodules: 0,
-            symlinks: 0,
         };
         let mut changes = self.diff(repo, first, tree, &mut introduced)?;
         for other in parents.iter().skip(1) {
@@ -541,7 +535,6 @@ impl Differ {
         )
         .map_err(|error| format!("tree diff failed: {error}"))?;
         counts.submodules = counts.submodules.max(self.recorder.submodules);
-        counts.symlinks = counts.symlinks.max(self.recorder.symlinks);
         Ok(std::mem::take(&mut self.recorder.blobs))
     }
 }
@@ -554,7 +547,6 @@ struct BlobRecorder {
     path: BString,
     blobs: Vec<(BString, ObjectId)>,
     submodules: u64,
-    symlinks: u64,
 }
 
 impl BlobRecorder {
@@ -563,7 +555,6 @@ impl BlobRecorder {
         self.path.clear();
         self.blobs.clear();
         self.submodules = 0;
-        self.symlinks = 0;
     }
 
     fn push_element(&mut self, name: &BStr) {
@@ -613,9 +604,8 @@ impl gix::diff::tree::Visit for BlobRecorder {
             self.blobs.push((self.path.clone(), oid));
         } else if mode.is_commit() {
             self.submodules += 1;
-        } else if mode.is_link() {
-            self.symlinks += 1;
         }
+        // Symlinks hold a path, not content; trees are walked by the diff itself.
         std::ops::ControlFlow::Continue(())
     }
 }
