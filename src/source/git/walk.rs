@@ -276,26 +276,62 @@ fn diff_all(
     };
     let init = || {
         let mut repo = sync.to_thread_local();
-        repo.object_cache_size(OBJECT_CACHE_BUDGET / threads.max(1));
+        repo.object_cache_size(OBJECT_CACHE_BUDGET);
         (repo, Differ::new())
     };
-    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-        Ok(pool) => pool.install(|| {
-            raw.par_iter()
-                .with_min_len(64)
-                .map_init(init, |(repo, differ), commit| work(repo, differ, commit))
-                .collect()
-        }),
-        Err(_) => {
-            let (repo, mut differ) = init();
-            raw.iter()
-                .map(|commit| work(&repo, &mut differ, commit))
-                .collect()
-        }
+    let order = first_parent_chains(raw, index_of);
+    let diffed: Vec<Option<Introduced>> =
+        match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+            Ok(pool) => pool.install(|| {
+                order
+                    .par_iter()
+                    .with_min_len(64)
+                    .map_init(init, |(repo, differ), &index| {
+                        work(repo, differ, &raw[index as usize])
+                    })
+                    .collect()
+            }),
+            Err(_) => {
+                let (repo, mut differ) = init();
+                order
+                    .iter()
+                    .map(|&index| work(&repo, &mut differ, &raw[index as usize]))
+                    .collect()
+            }
+        };
+    let mut by_commit: Vec<Option<Introduced>> = (0..raw.len()).map(|_| None).collect();
+    for (index, introduced) in order.into_iter().zip(diffed) {
+        by_commit[index as usize] = introduced;
     }
+    by_commit
 }
 
-/// Object cache for trees and commits during the walk and diffs: none. Measured on a
+/// Commits in runs that follow first parents (a commit, its first parent, its grandparent, ...
+/// until one already placed), so consecutive diffs share trees: the parent trees one diff
+/// decodes are the next diff's new trees, and the pack's delta-base cache serves their delta
+/// chains. The revision walk's own order interleaves branches and loses that locality: on the
+/// 40,000-commit synthetic repository (benches/gen_repo.py, repacked) a whole history scan went
+/// from 7.43 s to 6.35 s with this order. An object cache on top (8 or 32 MiB) was slower.
+fn first_parent_chains(raw: &[RawCommit], index_of: &HashMap<ObjectId, u32>) -> Vec<u32> {
+    let mut placed = vec![false; raw.len()];
+    let mut order = Vec::with_capacity(raw.len());
+    for start in 0..raw.len() {
+        let mut next = Some(start as u32);
+        while let Some(index) = next {
+            if std::mem::replace(&mut placed[index as usize], true) {
+                break;
+            }
+            order.push(index);
+            next = raw[index as usize]
+                .parents
+                .first()
+                .and_then(|parent| index_of.get(parent).copied());
+        }
+    }
+    order
+}
+
+/// Object cache for trees and commits during the walk: none. Measured on a
 /// 40,000-commit repacked repository, single-threaded enumeration took 4.68 s with a 32 MiB
 /// cache and 4.41 s without (delta-resolved trees are rarely reused before they are evicted),
 /// and the cache cost ~55 MiB of peak memory. The pack's delta-base cache does the useful work.
