@@ -20,6 +20,7 @@ pub(crate) struct CompiledRule<'a> {
     pub spec: &'a RuleSpec,
     pub regex: &'a Regex,
     pub secret_group: usize,
+    pub must_contain: &'a [[bool; 256]],
 }
 
 /// A window being grown: `[start, end)`; `end_is_line_end` says whether `end` sits on a line
@@ -123,6 +124,13 @@ fn search_window(
 /// The filters: entropy floor, placeholder words and patterns, check digits.
 fn accept(rule: &CompiledRule<'_>, secret: &[u8], start: usize, end: usize) -> Option<RawMatch> {
     if secret.is_empty() {
+        return None;
+    }
+    let holds_each_class = rule
+        .must_contain
+        .iter()
+        .all(|class| secret.iter().any(|&byte| class[usize::from(byte)]));
+    if !holds_each_class {
         return None;
     }
     let entropy = entropy::shannon_entropy(secret);

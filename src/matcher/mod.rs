@@ -19,7 +19,7 @@ pub use placeholder::{looks_like_identifier, looks_like_placeholder};
 
 use crate::error::MatcherBuildError;
 use crate::rules::model::{Confidence, RuleSpec};
-use crate::rules::validate::compile_rule_regex;
+use crate::rules::validate::{compile_byte_class, compile_rule_regex};
 
 /// One confirmed candidate: which rule, where the secret is, and how sure we are.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -32,23 +32,41 @@ pub struct RawMatch {
     pub confidence: Confidence,
 }
 
+/// What a rule's confirmation needs that costs something to build.
+struct CompiledParts {
+    regex: Regex,
+    secret_group: usize,
+    /// `secret_must_contain`, as byte sets.
+    must_contain: Vec<[bool; 256]>,
+}
+
 /// A rule's regex, compiled on first use: a pre-commit run over a small diff only pays for the
 /// handful of rules whose keywords occur.
 struct LazyRegex {
-    compiled: OnceLock<Option<(Regex, usize)>>,
+    compiled: OnceLock<Option<CompiledParts>>,
 }
 
 impl LazyRegex {
-    /// `None` only if the pattern does not compile, which validation rules out before a
-    /// matcher is built; such a rule then never fires rather than aborting a scan.
-    fn get(&self, pattern: &str) -> Option<&(Regex, usize)> {
+    /// `None` only if the rule does not compile, which validation rules out before a matcher
+    /// is built; such a rule then never fires rather than aborting a scan.
+    fn get(&self, rule: &RuleSpec) -> Option<&CompiledParts> {
         self.compiled
             .get_or_init(|| {
-                let regex = compile_rule_regex(pattern).ok()?;
+                let regex = compile_rule_regex(&rule.regex).ok()?;
                 let secret_group = regex
                     .capture_names()
                     .position(|name| name == Some("secret"))?;
-                Some((regex, secret_group))
+                let must_contain = rule
+                    .secret_must_contain
+                    .iter()
+                    .map(|class| compile_byte_class(class))
+                    .collect::<Result<_, _>>()
+                    .ok()?;
+                Some(CompiledParts {
+                    regex,
+                    secret_group,
+                    must_contain,
+                })
             })
             .as_ref()
     }
@@ -131,14 +149,16 @@ impl Matcher {
                     .take_while(|hit| hit.rule as usize == rule_index)
                     .count();
             let rule = &self.rules[rule_index];
-            if let Some((regex, secret_group)) = self.regexes[rule_index].get(&rule.regex) {
-                let locs = locations[rule_index].get_or_insert_with(|| regex.capture_locations());
+            if let Some(parts) = self.regexes[rule_index].get(rule) {
+                let locs =
+                    locations[rule_index].get_or_insert_with(|| parts.regex.capture_locations());
                 confirm::confirm_rule(
                     confirm::CompiledRule {
                         index: rule_index,
                         spec: rule,
-                        regex,
-                        secret_group: *secret_group,
+                        regex: &parts.regex,
+                        secret_group: parts.secret_group,
+                        must_contain: &parts.must_contain,
                     },
                     haystack,
                     &hits[group_start..group_end],

@@ -16,6 +16,9 @@ pub const MAX_REACH: usize = 65_536;
 /// Checks one rule completely, including its regex; `Err` is a sentence naming the problem.
 pub fn validate_spec(spec: &RuleSpec) -> Result<(), String> {
     validate_structure(spec)?;
+    for class in &spec.secret_must_contain {
+        compile_byte_class(class)?;
+    }
     let regex = compile_rule_regex(&spec.regex)?;
     if regex.capture_names().flatten().all(|name| name != "secret") {
         return Err("regex has no named group `secret`".into());
@@ -73,6 +76,32 @@ pub fn compile_rule_regex(pattern: &str) -> Result<Regex, String> {
         .size_limit(32 * 1024 * 1024)
         .build()
         .map_err(|error| format!("regex does not compile: {error}"))
+}
+
+/// The set of bytes a `secret_must_contain` entry stands for: one bracketed regex class.
+pub fn compile_byte_class(class: &str) -> Result<[bool; 256], String> {
+    let bracketed = class.len() >= 3 && class.starts_with('[') && class.ends_with(']');
+    if !bracketed {
+        return Err(format!(
+            "secret_must_contain entry {class:?} must be one bracketed class such as \"[0-9]\""
+        ));
+    }
+    let regex = regex::bytes::RegexBuilder::new(&format!("^{class}$"))
+        .unicode(false)
+        .build()
+        .map_err(|error| {
+            format!("secret_must_contain entry {class:?} does not compile: {error}")
+        })?;
+    let mut set = [false; 256];
+    for byte in 0..=255u8 {
+        set[usize::from(byte)] = regex.is_match(&[byte]);
+    }
+    if !set.contains(&true) {
+        return Err(format!(
+            "secret_must_contain entry {class:?} matches no byte"
+        ));
+    }
+    Ok(set)
 }
 
 fn is_kebab_case(id: &str) -> bool {

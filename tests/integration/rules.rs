@@ -80,6 +80,61 @@ fn rules_check_command_reports_failing_examples() {
 }
 
 #[test]
+fn secret_must_contain_filters_secrets_lacking_a_class() {
+    let dir = crate::util::Dir::new();
+    let rule = crate::util::acme_rule(
+        "(?P<secret>acme_[a-z0-9]{20})",
+        &["acme_k3j4h5g6f7d8s9a0q1w2", "acme_p0o9i8u7y6t5r4e3w2q1"],
+        "acme_abcdefghijklmnopqrst",
+    )
+    .replace(
+        "remediation =",
+        "secret_must_contain = ['[0-9]']\nremediation =",
+    );
+    dir.write("mine.toml", rule);
+    // All letters: the regex matches, the class filter rejects it (the negative example).
+    let output = crate::util::run(dir.command().args(["rules", "check", "mine.toml"]));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        crate::util::stdout(&output)
+    );
+    dir.write(
+        "app.env",
+        "A=acme_abcdefghijklmnopqrst\nB=acme_k3j4h5g6f7d8s9a0q1w2\n",
+    );
+    let output = crate::util::run(dir.command().args([
+        "scan",
+        "app.env",
+        "--rules",
+        "mine.toml",
+        "--format",
+        "json",
+    ]));
+    let findings = crate::util::json_findings(&output);
+    let acme: Vec<_> = findings
+        .iter()
+        .filter(|finding| finding["rule_id"] == "acme-token")
+        .map(|finding| finding["line"].as_u64())
+        .collect();
+    assert_eq!(acme, vec![Some(2)]);
+}
+
+#[test]
+fn secret_must_contain_entry_that_is_not_a_class_is_an_error() {
+    let dir = crate::util::Dir::new();
+    let rule = crate::util::good_acme_rule().replace(
+        "remediation =",
+        "secret_must_contain = ['0-9']\nremediation =",
+    );
+    dir.write("mine.toml", rule);
+    let output = crate::util::run(dir.command().args(["rules", "check", "mine.toml"]));
+    assert_eq!(output.status.code(), Some(2));
+    crate::util::assert_stderr_contains(&output, "secret_must_contain entry \"0-9\"");
+}
+
+#[test]
 fn rules_list_and_show_describe_every_rule() {
     let output =
         crate::util::run(crate::util::leakhound().args(["rules", "list", "--format", "json"]));
