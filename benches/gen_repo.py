@@ -2,7 +2,7 @@
 """Generate a synthetic git repository for benchmarks, deterministically and offline.
 
 A realistic mix of source and config files (Python, JavaScript, Rust, YAML, JSON, Markdown,
-.env), tens of thousands of commits on a main branch with feature branches merged back,
+.env) in nested directories, tens of thousands of commits on a main branch with feature branches merged back,
 renames and deletions, and a few planted fake secrets (GitHub-format tokens with valid check
 digits, some later removed). Written with `git fast-import`, so 20,000 commits take seconds.
 
@@ -86,9 +86,21 @@ def line_for(kind, rng):
 KINDS = ["py", "js", "rs", "yml", "json", "md", "env"]
 
 
+TOP_DIRS = ["src", "lib", "app", "config", "docs", "tools", "tests"]
+MODULES = ["auth", "billing", "core", "db", "events", "http", "jobs", "mail", "search", "storage",
+           "ui", "util"]
+SUBMODULES = ["handlers", "models", "internal", "fixtures"]
+
+
 def new_file(rng, index):
+    """A file in a nested layout like a real project's: top-level dir, module, sometimes a
+    submodule (~30 files per directory). A flat layout of a few huge directories makes every
+    commit rewrite ~20 KB trees, so trees outweigh blobs and the benchmark measures tree
+    decoding more than scanning."""
     kind = rng.choices(KINDS, weights=[5, 5, 5, 2, 2, 2, 1])[0]
-    directory = rng.choice(["src", "lib", "app", "config", "docs", "tools", "tests"])
+    directory = f"{rng.choice(TOP_DIRS)}/{rng.choice(MODULES)}"
+    if rng.random() < 0.4:
+        directory += f"/{rng.choice(SUBMODULES)}"
     name = f"{directory}/{ident(rng)}_{index}.{kind}"
     lines = [line_for(kind, rng) for _ in range(rng.randint(20, 400))]
     return name, kind, lines
