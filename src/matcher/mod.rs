@@ -82,6 +82,8 @@ pub struct Matcher {
 /// Per-thread working memory, reused blob after blob so the hot path does not allocate.
 pub struct Scratch {
     hits: Vec<keywords::Hit>,
+    /// Per-lane hit buffers of the interleaved keyword walk.
+    lanes: [Vec<keywords::Hit>; keywords::LANES],
     /// `hits` regrouped by rule (counting sort), each group in start order.
     by_rule: Vec<keywords::Hit>,
     bucket_ends: Vec<usize>,
@@ -116,6 +118,7 @@ impl Matcher {
     pub fn scratch(&self) -> Scratch {
         Scratch {
             hits: Vec::new(),
+            lanes: Default::default(),
             by_rule: Vec::new(),
             bucket_ends: Vec::new(),
             locations: (0..self.rules.len()).map(|_| None).collect(),
@@ -128,13 +131,14 @@ impl Matcher {
     pub fn scan<'s>(&self, haystack: &[u8], scratch: &'s mut Scratch) -> &'s [RawMatch] {
         let Scratch {
             hits,
+            lanes,
             by_rule,
             bucket_ends,
             locations,
             matches,
         } = scratch;
         matches.clear();
-        self.keywords.find_hits(haystack, hits);
+        self.keywords.find_hits(haystack, hits, lanes);
         if hits.is_empty() {
             return matches;
         }
