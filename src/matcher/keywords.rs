@@ -17,7 +17,8 @@ use aho_corasick::{AhoCorasick, Anchored, MatchKind, StartKind};
 use crate::error::MatcherBuildError;
 use crate::rules::model::RuleSpec;
 
-/// Segments walked in lockstep.
+/// Segments walked in lockstep. History scan of the 40,000-commit synthetic repository
+/// (hyperfine, same session): 2 lanes 2.77 s, 4 lanes 2.64 s, 8 lanes 2.74 s; one lane 3.34 s.
 pub(crate) const LANES: usize = 4;
 /// Shorter haystacks are walked as one lane: the split is not worth it.
 const MIN_INTERLEAVED_LEN: usize = 4096;
