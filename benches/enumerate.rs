@@ -4,7 +4,8 @@
 //!
 //! The corpus is a synthetic repository made by `benches/gen_repo.py` (5,000 commits, seed 1,
 //! repacked like a cloned repository by the generator), generated once into
-//! `target/bench-repos/` and reused until the generator changes; set `LEAKHOUND_BENCH_REPO=/path/to/repo` to measure a real repository instead.
+//! `target/bench-repos/` and reused until the generator changes; set
+//! `LEAKHOUND_BENCH_REPO=/path/to/repo` to measure a real repository instead.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use leakhound::diagnostics::Diagnostics;
-use leakhound::source::git::{enumerate, read_blobs, HistoryOptions};
+use leakhound::source::git::{enumerate, read_blobs, History, HistoryOptions};
 use leakhound::source::{Blob, BlobVisitor, SkipReason};
 
 const COMMITS: u32 = 5000;
@@ -69,6 +70,19 @@ impl BlobVisitor for ByteCounter<'_> {
     fn skipped(&mut self, _reason: SkipReason, _bytes: u64) {}
 }
 
+/// Reads every blob of `history` without matching; returns the bytes read.
+fn read_all(history: &History, options: &HistoryOptions, diagnostics: &Diagnostics) -> u64 {
+    let bytes = AtomicU64::new(0);
+    read_blobs(
+        history,
+        options.max_file_size,
+        options.threads,
+        diagnostics,
+        || ByteCounter(&bytes),
+    );
+    bytes.load(Ordering::Relaxed)
+}
+
 fn history(c: &mut Criterion) {
     let repo = corpus();
     let options = options(&repo);
@@ -76,15 +90,7 @@ fn history(c: &mut Criterion) {
     let walked = AtomicU64::new(0);
     let history = enumerate(&options, &diagnostics, &walked).expect("repository enumerates");
     let commits = history.commits.len() as u64;
-    let bytes = AtomicU64::new(0);
-    read_blobs(
-        &history,
-        options.max_file_size,
-        options.threads,
-        &diagnostics,
-        || ByteCounter(&bytes),
-    );
-    let blob_bytes = bytes.load(Ordering::Relaxed);
+    let blob_bytes = read_all(&history, &options, &diagnostics);
     drop(history);
 
     let mut group = c.benchmark_group("history");
@@ -102,17 +108,7 @@ fn history(c: &mut Criterion) {
     let history = enumerate(&options, &diagnostics, &walked).expect("repository enumerates");
     group.throughput(Throughput::Bytes(blob_bytes));
     group.bench_function("read-blobs", |b| {
-        b.iter(|| {
-            let bytes = AtomicU64::new(0);
-            read_blobs(
-                &history,
-                options.max_file_size,
-                options.threads,
-                &diagnostics,
-                || ByteCounter(&bytes),
-            );
-            bytes.load(Ordering::Relaxed)
-        })
+        b.iter(|| read_all(&history, &options, &diagnostics))
     });
     group.finish();
 }

@@ -2,8 +2,8 @@
 """Generate a synthetic git repository for benchmarks, deterministically and offline.
 
 A realistic mix of source and config files (Python, JavaScript, Rust, YAML, JSON, Markdown,
-.env) in nested directories, tens of thousands of commits on a main branch with feature branches merged back,
-renames and deletions, and a few planted fake secrets (GitHub-format tokens with valid check
+.env) in nested directories, tens of thousands of commits on a main branch with feature
+branches merged back, renames and deletions, and a few planted fake secrets (GitHub-format tokens with valid check
 digits, some later removed). Written with `git fast-import`, so 20,000 commits take seconds.
 
     python3 benches/gen_repo.py OUT_DIR [--commits 20000] [--files 2500] [--seed 1] [--no-repack]

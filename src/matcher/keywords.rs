@@ -243,7 +243,6 @@ mod tests {
             })
             .collect();
         hits.sort();
-        hits.dedup();
         hits
     }
 
@@ -297,10 +296,8 @@ mod tests {
             index.find_hits(&haystack, &mut hits, &mut lanes);
             let mut found = hits.clone();
             found.sort();
+            // Equal as sorted lists: a hit reported twice (by two lanes) fails too.
             assert_eq!(found, reference(&rules, &haystack), "round {round}");
-            let before = found.len();
-            found.dedup();
-            assert_eq!(before, found.len(), "a hit reported twice in round {round}");
         }
     }
 }

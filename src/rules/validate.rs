@@ -86,12 +86,8 @@ pub fn compile_byte_class(class: &str) -> Result<[bool; 256], String> {
             "secret_must_contain entry {class:?} must be one bracketed class such as \"[0-9]\""
         ));
     }
-    let regex = regex::bytes::RegexBuilder::new(&format!("^{class}$"))
-        .unicode(false)
-        .build()
-        .map_err(|error| {
-            format!("secret_must_contain entry {class:?} does not compile: {error}")
-        })?;
+    let regex = compile_rule_regex(&format!("^{class}$"))
+        .map_err(|error| format!("secret_must_contain entry {class:?}: {error}"))?;
     let mut set = [false; 256];
     for byte in 0..=255u8 {
         set[usize::from(byte)] = regex.is_match(&[byte]);
