@@ -65,11 +65,12 @@ impl Config {
             let (line, column) = error
                 .span()
                 .map_or((1, 1), |span| line_column(text, span.start));
+            let problem = without_values(error.message());
             let message = match error.span().and_then(|span| key_at(text, span.start)) {
-                Some(key) if !error.message().contains(&format!("`{key}`")) => {
-                    format!("`{key}`: {}", error.message())
+                Some(key) if !problem.contains(&format!("`{key}`")) => {
+                    format!("`{key}`: {problem}")
                 }
-                _ => error.message().to_string(),
+                _ => problem,
             };
             ConfigError::Parse {
                 file: file.to_path_buf(),
@@ -89,24 +90,38 @@ impl Config {
             key: key.to_string(),
             problem,
         };
-        for pattern in &self.allowlist.paths {
-            globset::Glob::new(pattern)
-                .map_err(|error| invalid("allowlist.paths", format!("{pattern:?}: {error}")))?;
+        // Errors name the entry by its index and say what is wrong, never quoting it: an
+        // allowlist entry may be the very secret it allows.
+        for (index, pattern) in self.allowlist.paths.iter().enumerate() {
+            globset::Glob::new(pattern).map_err(|error| {
+                invalid(
+                    &format!("allowlist.paths[{index}]"),
+                    error.kind().to_string(),
+                )
+            })?;
         }
-        for pattern in &self.allowlist.regexes {
-            regex::bytes::Regex::new(pattern)
-                .map_err(|error| invalid("allowlist.regexes", format!("{pattern:?}: {error}")))?;
+        for (index, pattern) in self.allowlist.regexes.iter().enumerate() {
+            regex::bytes::Regex::new(pattern).map_err(|error| {
+                let text = error.to_string();
+                let problem = text
+                    .lines()
+                    .rev()
+                    .find_map(|line| line.strip_prefix("error: "))
+                    .unwrap_or("not a valid regular expression")
+                    .to_string();
+                invalid(&format!("allowlist.regexes[{index}]"), problem)
+            })?;
         }
         for word in &self.allowlist.stopwords {
             if word.trim().is_empty() {
                 return Err(invalid("allowlist.stopwords", "empty stopword".into()));
             }
         }
-        for commit in &self.allowlist.commits {
+        for (index, commit) in self.allowlist.commits.iter().enumerate() {
             if commit.len() < 7 || !commit.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(invalid(
-                    "allowlist.commits",
-                    format!("{commit:?} is not a commit id (at least 7 hex digits)"),
+                    &format!("allowlist.commits[{index}]"),
+                    "not a commit id (at least 7 hex digits)".into(),
                 ));
             }
         }
@@ -114,7 +129,7 @@ impl Config {
             if !(0.0..=8.0).contains(floor) {
                 return Err(invalid(
                     &format!("entropy.{rule_id}"),
-                    format!("{floor} is outside 0..=8 bits per byte"),
+                    "outside 0..=8 bits per byte".into(),
                 ));
             }
         }
@@ -133,6 +148,62 @@ impl Config {
             .unwrap_or_else(|| Path::new(""));
         self.rules.iter().map(|path| base.join(path)).collect()
     }
+}
+
+/// A TOML/serde error message with every value it quotes taken out (`invalid type: string
+/// "ghp_…", expected u64` becomes `invalid type: a string, expected u64`): a value in a config
+/// file may be a secret pasted into the wrong key, and errors end up in CI logs.
+fn without_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(quote) = rest.find('"') {
+        let (before, after) = rest.split_at(quote);
+        // serde writes strings with Rust's escapes, so an escaped quote does not end one.
+        let mut end = None;
+        let mut escaped = false;
+        for (offset, c) in after.char_indices().skip(1) {
+            match c {
+                '\\' if !escaped => escaped = true,
+                '"' if !escaped => {
+                    end = Some(offset);
+                    break;
+                }
+                _ => escaped = false,
+            }
+        }
+        let Some(end) = end else {
+            // An unmatched quote: keep what precedes it, drop the rest.
+            out.push_str(before);
+            out.push_str("\"…\"");
+            return out;
+        };
+        match before.strip_suffix("string ") {
+            Some(lead) => {
+                out.push_str(lead);
+                out.push_str("a string");
+            }
+            None => {
+                out.push_str(before);
+                out.push_str("\"…\"");
+            }
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    for (kind, article) in [
+        ("integer `", "an integer"),
+        ("floating point `", "a number"),
+        ("character `", "a character"),
+    ] {
+        while let Some(at) = out.find(kind) {
+            let value_start = at + kind.len();
+            let Some(length) = out[value_start..].find('`') else {
+                break;
+            };
+            out.replace_range(at..value_start + length + 1, article);
+        }
+    }
+    out
 }
 
 /// The dotted key (`allowlist.paths`) whose value holds byte `offset`, so a type error can
@@ -181,6 +252,32 @@ mod tests {
     fn type_error_names_the_dotted_key() {
         let error = Config::parse(Path::new("c.toml"), "[allowlist]\npaths = 'x'\n").unwrap_err();
         assert!(error.to_string().contains("`allowlist.paths`"), "{error}");
+    }
+
+    #[test]
+    fn type_errors_never_quote_the_value() {
+        // Assembled at run time so the project's own scan does not report it.
+        let secret = ["ghp", "_R4nd0mV4lu3ThatMustNotBeEch0ed0000"].concat();
+        for text in [
+            format!("max_file_size = \"{secret}\"\n"),
+            format!("[allowlist]\nregexes = ['(unclosed{secret}']\n"),
+            format!("[allowlist]\npaths = ['[{secret}']\n"),
+            format!("[allowlist]\ncommits = ['{secret}']\n"),
+            format!("[allowlist]\nstopwords = [\"{secret}\", 3]\n"),
+        ] {
+            let error = Config::parse(Path::new("c.toml"), &text).unwrap_err();
+            let message = error.to_string();
+            assert!(!message.contains("R4nd0m"), "{message}");
+            assert!(message.contains("c.toml"), "{message}");
+        }
+        assert_eq!(
+            without_values(r#"invalid type: string "a\"b", expected u64"#),
+            "invalid type: a string, expected u64"
+        );
+        assert_eq!(
+            without_values("invalid value: integer `-5`, expected u64"),
+            "invalid value: an integer, expected u64"
+        );
     }
 
     #[test]

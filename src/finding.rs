@@ -15,6 +15,10 @@ pub enum SourceKind {
     Git,
     Staged,
     Stdin,
+    /// The message of a commit (history): `path` is `COMMIT_MESSAGE_PATH`, `line` counts from
+    /// the subject line.
+    #[serde(rename = "commit-message")]
+    CommitMessage,
 }
 
 impl SourceKind {
@@ -24,7 +28,34 @@ impl SourceKind {
             SourceKind::Git => "git",
             SourceKind::Staged => "staged",
             SourceKind::Stdin => "stdin",
+            SourceKind::CommitMessage => "commit-message",
         }
+    }
+}
+
+/// The `path` of findings in a commit message: not a file, and spelled so no file is mistaken
+/// for it.
+pub const COMMIT_MESSAGE_PATH: &str = "(commit message)";
+
+/// The raw bytes of a secret, carried from the matcher to the redaction stage (which masks every
+/// copy of it wherever content is shown). `Debug` prints only the length, so a stray `{:?}` in
+/// a log or an error cannot leak it, and it is never serialised.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct RawSecret(Arc<[u8]>);
+
+impl RawSecret {
+    pub fn new(bytes: &[u8]) -> RawSecret {
+        RawSecret(bytes.into())
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for RawSecret {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "RawSecret(<{} bytes>)", self.0.len())
     }
 }
 
@@ -97,6 +128,9 @@ pub struct Finding {
     /// the secret itself around.
     #[serde(skip)]
     pub secret_hash: [u8; 32],
+    /// The secret itself, for the redaction stage only.
+    #[serde(skip)]
+    pub raw_secret: RawSecret,
     /// The source's index of the blob this was found in (see `source::Blob::origin`).
     #[serde(skip)]
     pub origin: usize,
@@ -121,14 +155,86 @@ impl Finding {
     }
 }
 
-/// Key for fingerprints. Fixed, so fingerprints are stable across runs and machines (baselines
-/// depend on that); keyed, so a fingerprint is not a plain digest of the secret that anyone can
-/// look up.
-const FINGERPRINT_KEY: &[u8; 32] = b"leakhound fingerprint key v1 ...";
+/// The built-in key for fingerprints. Fixed, so fingerprints are stable across runs and machines
+/// (baselines depend on that); keyed, so a fingerprint is not a plain digest of the secret. But
+/// it is public: anyone holding a published fingerprint can test guesses of a weak password
+/// offline. A team that publishes SARIF sets its own key in `FINGERPRINT_KEY_VARIABLE`.
+const BUILTIN_FINGERPRINT_KEY: &[u8; 32] = b"leakhound fingerprint key v1 ...";
+
+/// The environment variable holding a team's own fingerprint key (a CI secret; never the
+/// repository's config file, which would publish it beside the fingerprints).
+pub const FINGERPRINT_KEY_VARIABLE: &str = "LEAKHOUND_FINGERPRINT_KEY";
+
+/// A team key shorter than this is refused: it would be as guessable as the passwords it hides.
+pub const MIN_FINGERPRINT_KEY_LEN: usize = 16;
+
+static FINGERPRINT_KEY: std::sync::OnceLock<FingerprintKey> = std::sync::OnceLock::new();
+
+/// The key fingerprints and baselines are computed with this run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FingerprintKey {
+    key: [u8; 32],
+    /// `None` for the built-in key; otherwise a short public id of the team key, written into
+    /// baselines so one made with another key is refused instead of reporting every entry stale.
+    pub id: Option<String>,
+}
+
+/// Why the team fingerprint key cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum FingerprintKeyError {
+    #[error(
+        "{variable} is set but holds fewer than {min} bytes: use a long random value (for \
+         example `openssl rand -hex 32`), kept as a CI secret",
+        variable = FINGERPRINT_KEY_VARIABLE,
+        min = MIN_FINGERPRINT_KEY_LEN
+    )]
+    TooShort,
+    #[error("{variable} is not valid UTF-8", variable = FINGERPRINT_KEY_VARIABLE)]
+    NotUnicode,
+}
+
+impl FingerprintKey {
+    fn builtin() -> FingerprintKey {
+        FingerprintKey {
+            key: *BUILTIN_FINGERPRINT_KEY,
+            id: None,
+        }
+    }
+
+    /// Derives the key from a team's secret text.
+    pub fn from_team_secret(secret: &str) -> Result<FingerprintKey, FingerprintKeyError> {
+        if secret.len() < MIN_FINGERPRINT_KEY_LEN {
+            return Err(FingerprintKeyError::TooShort);
+        }
+        let key = blake3::derive_key("leakhound 2026 team fingerprint key", secret.as_bytes());
+        let id_hash = blake3::keyed_hash(&key, b"key id");
+        let id = id_hash.as_bytes()[..6]
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        Ok(FingerprintKey { key, id: Some(id) })
+    }
+}
+
+/// Reads `FINGERPRINT_KEY_VARIABLE` once and fixes the key for the rest of the process. Call it
+/// before scanning; without it the built-in key is used.
+pub fn init_fingerprint_key() -> Result<&'static FingerprintKey, FingerprintKeyError> {
+    let key = match std::env::var(FINGERPRINT_KEY_VARIABLE) {
+        Ok(text) if !text.is_empty() => FingerprintKey::from_team_secret(&text)?,
+        Ok(_) | Err(std::env::VarError::NotPresent) => FingerprintKey::builtin(),
+        Err(std::env::VarError::NotUnicode(_)) => return Err(FingerprintKeyError::NotUnicode),
+    };
+    Ok(FINGERPRINT_KEY.get_or_init(|| key))
+}
+
+/// The key in use (the built-in one unless `init_fingerprint_key` set another).
+pub fn fingerprint_key() -> &'static FingerprintKey {
+    FINGERPRINT_KEY.get_or_init(FingerprintKey::builtin)
+}
 
 /// Keyed hash of (rule id, secret).
 pub fn secret_hash(rule_id: &str, secret: &[u8]) -> [u8; 32] {
-    let mut hasher = blake3::Hasher::new_keyed(FINGERPRINT_KEY);
+    let mut hasher = blake3::Hasher::new_keyed(&fingerprint_key().key);
     hasher.update(rule_id.as_bytes());
     hasher.update(&[0]);
     hasher.update(secret);

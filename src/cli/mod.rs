@@ -88,7 +88,7 @@ fn scan_command(args: ScanArgs) -> Result<i32> {
     if !walk.roots.is_empty() {
         let from_files =
             scan::scan_paths(&prepared.matcher, &walk, &prepared.settings, &diagnostics);
-        outcome = merge(outcome, from_files);
+        outcome = merge(outcome, from_files, prepared.settings.show_secrets);
     }
     Ok(emit(&args.common, outcome, prepared.baseline.as_ref())?.0)
 }
@@ -154,8 +154,9 @@ fn staged_command(args: StagedArgs) -> Result<i32> {
     Ok(status)
 }
 
-/// Combines a stdin scan with a file scan into one report.
-fn merge(first: ScanOutcome, second: ScanOutcome) -> ScanOutcome {
+/// Combines a stdin scan with a file scan into one report (each part's secrets masked in the
+/// other's snippets too).
+fn merge(first: ScanOutcome, second: ScanOutcome, show_secrets: bool) -> ScanOutcome {
     if first.findings.is_empty() && first.summary.files == 0 {
         return second;
     }
@@ -176,7 +177,8 @@ fn merge(first: ScanOutcome, second: ScanOutcome) -> ScanOutcome {
             all.push(copy);
         }
     }
-    let findings = scan::group_by_credential(all);
+    let mut findings = scan::group_by_credential(all);
+    crate::redact::redact_findings(&mut findings, show_secrets);
     summary.findings = findings.len() as u64;
     ScanOutcome { findings, summary }
 }
@@ -192,6 +194,7 @@ struct Prepared {
 }
 
 fn prepare(common: &CommonArgs, config_root: Option<&Path>) -> Result<Prepared> {
+    crate::finding::init_fingerprint_key()?;
     let config = load_config(common.config.as_deref(), config_root)?;
     let mut loaded = rules::load_builtin().context("built-in rules")?;
     let mut user_rules: Vec<LoadedRule> = Vec::new();

@@ -1,6 +1,7 @@
 //! `csv`: one row per finding for spreadsheets. Cells that a spreadsheet would evaluate as a
 //! formula (starting with `=`, `+`, `-`, `@`) are prefixed with `'`, so a hostile path or
-//! snippet cannot run in the auditor's spreadsheet.
+//! snippet cannot run in the auditor's spreadsheet; control characters (ESC, OSC-8 hyperlinks,
+//! bells) are escaped as in the human report, so `cat report.csv` cannot drive a terminal.
 
 use std::io::Write;
 
@@ -84,6 +85,8 @@ fn write_row<'a>(
 }
 
 fn write_cell(out: &mut dyn Write, cell: &str) -> std::io::Result<()> {
+    let escaped = crate::diagnostics::sanitize(cell);
+    let cell = escaped.as_str();
     let guarded = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
     let needs_quotes = guarded
         || cell.contains([',', '"', '\n', '\r'])
@@ -116,5 +119,19 @@ mod tests {
         assert_eq!(cell("a,b"), "\"a,b\"");
         assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+    }
+
+    #[test]
+    fn escapes_terminal_control_sequences() {
+        let hostile = "a\u{1b}]8;;https://evil\u{7}link\u{1b}]8;;\u{7}\u{1b}[2Jb";
+        let written = cell(hostile);
+        assert!(
+            !written.contains('\u{1b}') && !written.contains('\u{7}'),
+            "{written:?}"
+        );
+        assert_eq!(
+            written,
+            "a\\u{1b}]8;;https://evil\\u{7}link\\u{1b}]8;;\\u{7}\\u{1b}[2Jb"
+        );
     }
 }

@@ -88,7 +88,7 @@ impl<'a> Collector<'a> {
         }
         // Git blobs have many paths: their path allowlist is applied per appearance.
         let path_for_allowlist = match blob.source {
-            SourceKind::Git => None,
+            SourceKind::Git | SourceKind::CommitMessage => None,
             _ => Some(blob.path),
         };
         if let Some(reason) =
@@ -146,6 +146,7 @@ impl<'a> Collector<'a> {
             decoded: place.decoded.iter().map(|name| name.to_string()).collect(),
             source: blob.source,
             secret_hash: hash,
+            raw_secret: finding::RawSecret::new(secret),
             origin: blob.origin,
         });
     }

@@ -11,7 +11,9 @@ use super::{
     run_with_progress_then, Collector, HistorySummary, ScanOutcome, ScanSettings, Summary,
 };
 use crate::diagnostics::Diagnostics;
-use crate::finding::{CommitInfo, Finding, Occurrence, SecretStatus};
+use crate::finding::{
+    CommitInfo, Finding, Occurrence, SecretStatus, SourceKind, COMMIT_MESSAGE_PATH,
+};
 use crate::matcher::Matcher;
 use crate::source::git::{self, History, HistoryError, HistoryOptions};
 use crate::suppress::SuppressReason;
@@ -45,6 +47,9 @@ pub fn scan_history(
                 diagnostics,
                 || Collector::new(matcher, settings, progress, collected),
             );
+            git::read_commit_messages(&history, options.threads, || {
+                Collector::new(matcher, settings, progress, collected)
+            });
             *enumerated.borrow_mut() = Some(Ok(history));
         },
         |per_blob, summary| match enumerated.borrow().as_ref() {
@@ -77,6 +82,30 @@ fn attribute(
     let mut suppressed_paths = 0u64;
     let mut suppressed_commits = 0u64;
     for (index, finding) in per_blob.iter().enumerate() {
+        if finding.source == SourceKind::CommitMessage {
+            let Some(commit) = history.commits.get(finding.origin) else {
+                continue;
+            };
+            if settings.allowlist.is_commit_allowed(&commit.id.to_string()) {
+                suppressed_commits += 1;
+                if !settings.no_suppress {
+                    continue;
+                }
+            }
+            let key = (finding.rule_id.clone(), finding.secret_hash);
+            groups
+                .entry(key.clone())
+                .or_insert_with(|| {
+                    group_order.push(key);
+                    Vec::new()
+                })
+                .push(Candidate {
+                    finding: index,
+                    commit: finding.origin as u32,
+                    path: COMMIT_MESSAGE_PATH.into(),
+                });
+            continue;
+        }
         let Some(blob) = history.blobs.get(finding.origin) else {
             continue;
         };
@@ -146,6 +175,9 @@ fn attribute(
             (
                 commit.generation,
                 commit.time,
+                // In the commit that adds a file with a token and names it in its message, the
+                // file is the place to fix; the message is listed as another place.
+                finding.source == SourceKind::CommitMessage,
                 candidate.path.clone(),
                 finding.line,
                 finding.column,
@@ -184,10 +216,12 @@ fn attribute(
             })
             .collect();
         let still_in_head = candidates.iter().any(|candidate| {
-            history
-                .blobs
-                .get(per_blob[candidate.finding].origin)
-                .is_some_and(|blob| history.head_blobs.contains(&blob.id))
+            let source = &per_blob[candidate.finding];
+            source.source != SourceKind::CommitMessage
+                && history
+                    .blobs
+                    .get(source.origin)
+                    .is_some_and(|blob| history.head_blobs.contains(&blob.id))
         });
         finding.status = Some(if still_in_head {
             present += 1;

@@ -307,7 +307,8 @@ pub(crate) fn run_with_progress_then(
     let mut summary = collected.summary;
     summary.decoding = settings.decode_depth > 0;
     summary.archives = settings.archives;
-    let findings = finish(collected.findings, &mut summary);
+    let mut findings = finish(collected.findings, &mut summary);
+    crate::redact::redact_findings(&mut findings, settings.show_secrets);
     summary.findings = findings.len() as u64;
     summary.warnings = diagnostics.warning_count();
     summary.elapsed = started.elapsed();

@@ -25,6 +25,25 @@ pub enum BaselineError {
         file: std::path::PathBuf,
         message: String,
     },
+    #[error(
+        "{file}: the baseline was written with {written}, this run uses {current}: its entries \
+         cannot match. Set {variable} as it was when the baseline was written, or write a new \
+         baseline with --write-baseline",
+        variable = crate::finding::FINGERPRINT_KEY_VARIABLE
+    )]
+    KeyMismatch {
+        file: std::path::PathBuf,
+        written: String,
+        current: String,
+    },
+}
+
+/// How a baseline names the fingerprint key in an error.
+fn describe_key(id: Option<&str>) -> String {
+    match id {
+        None => "the built-in fingerprint key".to_string(),
+        Some(id) => format!("the team fingerprint key {id}"),
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -33,6 +52,10 @@ pub struct BaselineFile {
     pub version: u32,
     /// Hex; hashes are keyed with it, so entries cannot be compared across baselines.
     pub salt: String,
+    /// The public id of the team fingerprint key the hashes depend on; absent for the built-in
+    /// key (so baselines written before team keys existed stay valid).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint_key: Option<String>,
     pub entries: Vec<BaselineEntry>,
 }
 
@@ -73,6 +96,14 @@ impl Baseline {
             return Err(BaselineError::Parse {
                 file: file.to_path_buf(),
                 message: format!("unsupported version {}", parsed.version),
+            });
+        }
+        let current = crate::finding::fingerprint_key().id.as_deref();
+        if parsed.fingerprint_key.as_deref() != current {
+            return Err(BaselineError::KeyMismatch {
+                file: file.to_path_buf(),
+                written: describe_key(parsed.fingerprint_key.as_deref()),
+                current: describe_key(current),
             });
         }
         let salt = decode_hex_32(&parsed.salt).ok_or_else(|| BaselineError::Parse {
@@ -126,6 +157,7 @@ pub fn build(findings: &[Finding]) -> BaselineFile {
     BaselineFile {
         version: FORMAT_VERSION,
         salt: hex(&salt),
+        fingerprint_key: crate::finding::fingerprint_key().id.clone(),
         entries: findings
             .iter()
             .map(|finding| BaselineEntry {

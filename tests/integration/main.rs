@@ -11,6 +11,7 @@ mod config;
 mod decode;
 mod history;
 mod output;
+mod redaction;
 mod rules;
 mod scan;
 mod staged;
