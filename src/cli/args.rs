@@ -77,6 +77,11 @@ pub struct HistoryArgs {
     #[arg(long, value_name = "DATE")]
     pub since: Option<String>,
 
+    /// Read .leakhound.toml from this revision (default with --range: the range's base, so a
+    /// change under review cannot allowlist its own secret).
+    #[arg(long, value_name = "REV", conflicts_with = "config")]
+    pub config_from: Option<String>,
+
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -86,6 +91,11 @@ pub struct StagedArgs {
     /// A directory inside the repository (GIT_DIR, GIT_WORK_TREE and GIT_INDEX_FILE are honoured).
     #[arg(value_name = "REPO", default_value = ".")]
     pub repo: PathBuf,
+
+    /// Read .leakhound.toml from this revision (default: HEAD, so a staged change cannot
+    /// allowlist its own secret).
+    #[arg(long, value_name = "REV", conflicts_with = "config")]
+    pub config_from: Option<String>,
 
     #[command(flatten)]
     pub common: CommonArgs,

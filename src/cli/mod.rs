@@ -3,17 +3,18 @@
 //! No scanning logic lives here.
 
 pub mod args;
+mod config_source;
 mod hook;
 mod output;
 mod rules_cmd;
 
 use std::io::{BufWriter, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 
-use crate::config::{Config, CONFIG_FILE_NAME};
+use crate::config::Config;
 use crate::diagnostics::Diagnostics;
 use crate::matcher::Matcher;
 use crate::report;
@@ -24,6 +25,7 @@ use crate::suppress::baseline::{self, Baseline};
 use crate::suppress::{Allowlist, SuppressReason};
 
 use args::{Cli, Command, CommonArgs, HistoryArgs, HookCommand, ScanArgs, StagedArgs};
+use config_source::ConfigSource;
 use output::Output;
 
 /// Exit statuses, the same for every command (DESIGN.md).
@@ -64,7 +66,7 @@ fn scan_command(args: ScanArgs) -> Result<i32> {
         [root] if root.is_dir() => Some(root.as_path()),
         _ => None,
     };
-    let prepared = prepare(&args.common, config_root)?;
+    let prepared = prepare(&args.common, ConfigSource::Directory(config_root))?;
     let diagnostics = Diagnostics::new(false);
     let walk = source::fs::WalkOptions {
         roots,
@@ -101,9 +103,18 @@ fn history_command(args: HistoryArgs) -> Result<i32> {
         Some(text) => Some(source::git::parse_since(text).map_err(anyhow::Error::msg)?),
         None => None,
     };
-    let config_root = args.repo.is_dir().then_some(args.repo.as_path());
-    let prepared = prepare(&args.common, config_root)?;
     let diagnostics = Diagnostics::new(false);
+    let config = if args.common.config.is_some() {
+        ConfigSource::Directory(None)
+    } else {
+        config_source::for_history(
+            &args.repo,
+            args.range.as_deref(),
+            args.config_from.as_deref(),
+            &diagnostics,
+        )?
+    };
+    let prepared = prepare(&args.common, config)?;
     let options = source::git::HistoryOptions {
         repo: args.repo.clone(),
         range: args.range.clone(),
@@ -125,9 +136,13 @@ fn staged_command(args: StagedArgs) -> Result<i32> {
     if !args.repo.exists() {
         bail!("{}: no such file or directory", args.repo.display());
     }
-    let config_root = args.repo.is_dir().then_some(args.repo.as_path());
-    let prepared = prepare(&args.common, config_root)?;
     let diagnostics = Diagnostics::new(false);
+    let config = if args.common.config.is_some() {
+        ConfigSource::Directory(None)
+    } else {
+        config_source::for_staged(&args.repo, args.config_from.as_deref(), &diagnostics)?
+    };
+    let prepared = prepare(&args.common, config)?;
     let outcome = scan::scan_staged(
         &prepared.matcher,
         &args.repo,
@@ -193,9 +208,21 @@ struct Prepared {
     max_file_size: u64,
 }
 
-fn prepare(common: &CommonArgs, config_root: Option<&Path>) -> Result<Prepared> {
+fn prepare(common: &CommonArgs, config: ConfigSource<'_>) -> Result<Prepared> {
     crate::finding::init_fingerprint_key()?;
-    let config = load_config(common.config.as_deref(), config_root)?;
+    if let (Some(report), Some(baseline_file)) = (&common.output, &common.write_baseline) {
+        if output::resolve_destination(report)? == output::resolve_destination(baseline_file)? {
+            bail!(
+                "--output and --write-baseline both name {}: the baseline would overwrite the \
+                 report",
+                report.display()
+            );
+        }
+    }
+    let config = match &common.config {
+        Some(file) => Config::load(file)?,
+        None => config.load()?,
+    };
     let mut loaded = rules::load_builtin().context("built-in rules")?;
     let mut user_rules: Vec<LoadedRule> = Vec::new();
     for path in config.rule_paths().iter().chain(common.rules.iter()) {
@@ -273,19 +300,6 @@ fn config_origin(config: &Config) -> String {
         .origin
         .as_deref()
         .map_or_else(|| "config".to_string(), |path| path.display().to_string())
-}
-
-/// `--config FILE`, else `.leakhound.toml` in the scanned directory, else defaults.
-fn load_config(explicit: Option<&Path>, root: Option<&Path>) -> Result<Config> {
-    if let Some(file) = explicit {
-        return Ok(Config::load(file)?);
-    }
-    if let Some(candidate) = root.map(|root| root.join(CONFIG_FILE_NAME)) {
-        if candidate.is_file() {
-            return Ok(Config::load(&candidate)?);
-        }
-    }
-    Ok(Config::default())
 }
 
 /// Writes the report, the baseline if asked, and the summary; returns the exit status and the

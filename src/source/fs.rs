@@ -150,9 +150,17 @@ impl<V: BlobVisitor> Worker<'_, V> {
         };
         let path = entry.path();
         if file_type.is_symlink() {
-            if std::fs::metadata(path).is_err() {
+            if let Err(error) = std::fs::metadata(path) {
+                // ELOOP: the link resolves back to itself, which is not "broken" to the person
+                // who has to fix it.
+                const ELOOP: i32 = 40;
+                let what = if error.raw_os_error() == Some(ELOOP) {
+                    "symbolic link loop"
+                } else {
+                    "broken symbolic link"
+                };
                 self.diagnostics
-                    .warn(format!("{}: broken symbolic link, skipped", path.display()));
+                    .warn(format!("{}: {what}, skipped", path.display()));
                 self.visitor.skipped(SkipReason::Unreadable, 0);
             }
             return;

@@ -120,6 +120,54 @@ pub fn staged_files(
     Ok(files)
 }
 
+/// A file's committed (HEAD) and staged (index) contents, `None` where it does not exist: the
+/// configuration of a pre-commit scan comes from HEAD, so the change under review cannot
+/// allowlist its own secret, and a staged change to it is worth a warning.
+pub struct CommittedAndStaged {
+    pub committed: Option<Vec<u8>>,
+    pub staged: Option<Vec<u8>>,
+}
+
+/// Reads `path` (relative to the work tree's root) from HEAD and from the index.
+pub fn committed_and_staged(
+    directory: &Path,
+    path: &str,
+) -> Result<CommittedAndStaged, StagedError> {
+    let repo = gix::ThreadSafeRepository::discover_with_environment_overrides(directory)
+        .map_err(|_| StagedError::NotARepository {
+            path: directory.to_path_buf(),
+        })?
+        .to_thread_local();
+    let committed = match repo.head_tree() {
+        Ok(tree) => match tree.lookup_entry_by_path(path) {
+            Ok(Some(entry)) => read_blob(&repo, entry.object_id(), u64::MAX)
+                .map_err(|message| StagedError::Index { message })?,
+            Ok(None) => None,
+            Err(error) => {
+                return Err(StagedError::Index {
+                    message: format!("cannot read HEAD's tree: {error}"),
+                })
+            }
+        },
+        // No commit yet: nothing is configured.
+        Err(_) => None,
+    };
+    let staged = match repo.open_index() {
+        Ok(index) => match index.entry_by_path(path.into()) {
+            Some(entry) => read_blob(&repo, entry.id, u64::MAX)
+                .map_err(|message| StagedError::Index { message })?,
+            None => None,
+        },
+        Err(error) if error.is_not_found() => None,
+        Err(error) => {
+            return Err(StagedError::Index {
+                message: error.to_string(),
+            })
+        }
+    };
+    Ok(CommittedAndStaged { committed, staged })
+}
+
 fn read_blob(
     repo: &gix::Repository,
     id: gix::ObjectId,

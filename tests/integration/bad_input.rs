@@ -202,3 +202,15 @@ fn user_rule_finds_its_token() {
         vec![("acme-token".into(), "conf.yml".into(), 2, 8)]
     );
 }
+
+#[test]
+fn symlink_loop_is_named_as_a_loop() {
+    let dir = Dir::new();
+    dir.write("real.env", format!("T={}\n", github_token("ghp_", 21)));
+    std::os::unix::fs::symlink("loop-b", dir.join("loop-a")).unwrap();
+    std::os::unix::fs::symlink("loop-a", dir.join("loop-b")).unwrap();
+    let output = run(dir.command().args(["scan", ".", "--format", "json"]));
+    assert_eq!(output.status.code(), Some(1));
+    assert_stderr_contains(&output, "loop-a: symbolic link loop, skipped");
+    assert_eq!(json_findings(&output).len(), 1);
+}

@@ -233,3 +233,105 @@ fn unreadable_baseline_exits_2() {
         stderr(&output)
     );
 }
+
+/// A gate's configuration comes from the base of the change it judges.
+mod configuration_from_the_base {
+    use crate::util::*;
+
+    fn locations_of(output: &std::process::Output) -> Vec<(String, String, u64, u64)> {
+        locations(&json_findings(output))
+    }
+
+    #[test]
+    fn a_pull_request_cannot_allowlist_its_own_secret() {
+        let repo = GitRepo::new();
+        repo.write("README.md", "hello\n");
+        let base = repo.commit_all("initial");
+        repo.write(".leakhound.toml", "[allowlist]\npaths = [\"**\"]\n");
+        repo.write("deploy.env", format!("T={}\n", github_token("ghp_", 600)));
+        repo.commit_all("add deploy settings");
+        let range = format!("{base}..HEAD");
+        let output = repo.history(&["--range", &range]);
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        assert_eq!(
+            locations_of(&output),
+            [("github-pat-classic".into(), "deploy.env".into(), 1, 3)]
+        );
+        assert_stderr_contains(&output, ".leakhound.toml is changed in the range");
+        assert_stderr_contains(&output, "it would add allowlist.paths [\"**\"]");
+
+        // The same check from the work tree's config (no range) honours it: a full audit of
+        // the repository as it is.
+        let audit = repo.history(&[]);
+        assert_eq!(audit.status.code(), Some(0), "{}", stderr(&audit));
+    }
+
+    #[test]
+    fn the_base_configuration_applies_to_the_range() {
+        let repo = GitRepo::new();
+        repo.write(
+            ".leakhound.toml",
+            "[allowlist]\npaths = [\"fixtures/**\"]\n",
+        );
+        let base = repo.commit_all("initial");
+        repo.write(
+            "fixtures/fake.env",
+            format!("T={}\n", github_token("ghp_", 601)),
+        );
+        repo.write("real.env", format!("T={}\n", github_token("ghp_", 602)));
+        repo.commit_all("more");
+        let output = repo.history(&["--range", &format!("{base}..HEAD")]);
+        assert_eq!(
+            locations_of(&output),
+            [("github-pat-classic".into(), "real.env".into(), 1, 3)]
+        );
+        assert!(
+            !stderr(&output).contains("is changed"),
+            "{}",
+            stderr(&output)
+        );
+        // --config-from names another revision: the root commit of a repository whose
+        // configuration came later has none.
+        let empty = repo.commit_all("x");
+        let _ = empty;
+        let output = repo.history(&["--range", &format!("{base}..HEAD"), "--config-from", "HEAD"]);
+        assert_eq!(locations_of(&output).len(), 1);
+    }
+
+    #[test]
+    fn a_staged_change_cannot_allowlist_its_own_secret() {
+        let repo = GitRepo::new();
+        repo.write("README.md", "hello\n");
+        repo.commit_all("initial");
+        repo.write(
+            ".leakhound.toml",
+            "disabled_rules = [\"github-pat-classic\"]\n",
+        );
+        repo.write("app.env", format!("T={}\n", github_token("ghp_", 603)));
+        repo.git(&["add", "-A"]);
+        let output = run(leakhound().arg("staged").arg(repo.path()).args([
+            "--format",
+            "json",
+            "--no-progress",
+        ]));
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        assert_eq!(
+            locations_of(&output),
+            [("github-pat-classic".into(), "app.env".into(), 1, 3)]
+        );
+        assert_stderr_contains(&output, ".leakhound.toml is changed by the staged change");
+        assert_stderr_contains(&output, "disabled_rules [\"github-pat-classic\"]");
+
+        // Once the configuration is committed on its own, it applies.
+        repo.git(&["reset", "-q"]);
+        repo.git(&["add", ".leakhound.toml"]);
+        repo.git(&["commit", "-q", "-m", "configure"]);
+        repo.git(&["add", "app.env"]);
+        let output = run(leakhound().arg("staged").arg(repo.path()).args([
+            "--format",
+            "json",
+            "--no-progress",
+        ]));
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    }
+}

@@ -78,3 +78,99 @@ fn output_into_missing_directory_exits_2() {
         stderr(&output)
     );
 }
+
+#[test]
+fn output_through_a_symlink_writes_the_target_and_keeps_the_link() {
+    let dir = dir_with_secret();
+    dir.write("reports/real.json", "old");
+    std::os::unix::fs::symlink("reports/real.json", dir.join("latest.json")).unwrap();
+    let output =
+        run(dir
+            .command()
+            .args(["scan", "src", "--format", "json", "--output", "latest.json"]));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let link = std::fs::symlink_metadata(dir.join("latest.json")).unwrap();
+    assert!(link.file_type().is_symlink(), "the link was replaced");
+    let written = std::fs::read_to_string(dir.join("reports/real.json")).unwrap();
+    assert!(written.contains("github-pat-classic"), "{written}");
+}
+
+#[test]
+fn report_mode_follows_the_umask_and_an_existing_report_keeps_its_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = dir_with_secret();
+    let binary = assert_cmd::cargo::cargo_bin("leakhound");
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("umask 022; exec \"$0\" scan src --output new.txt --no-progress")
+        .arg(&binary)
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+    let mode = |name: &str| {
+        std::fs::metadata(dir.join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode("new.txt"), 0o644);
+
+    dir.write("private.txt", "old");
+    std::fs::set_permissions(
+        dir.join("private.txt"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    let output = run(dir
+        .command()
+        .args(["scan", "src", "--output", "private.txt"]));
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(mode("private.txt"), 0o600);
+    assert!(std::fs::read_to_string(dir.join("private.txt"))
+        .unwrap()
+        .contains("github-pat-classic"));
+    // Nothing is left beside the reports.
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["new.txt", "private.txt", "src"]);
+}
+
+#[test]
+fn output_and_write_baseline_naming_one_file_is_an_error() {
+    let dir = dir_with_secret();
+    let output = run(dir.command().args([
+        "scan",
+        "src",
+        "--output",
+        "same.json",
+        "--write-baseline",
+        "./same.json",
+    ]));
+    assert_eq!(output.status.code(), Some(2));
+    assert_stderr_contains(&output, "--output and --write-baseline both name");
+    assert!(!dir.join("same.json").exists());
+}
+
+#[test]
+fn a_closed_pipe_never_exits_0() {
+    let dir = Dir::new();
+    // Enough findings that the report outgrows the pipe's buffer.
+    let lines: Vec<String> = (0..3000)
+        .map(|seed| format!("T{seed}={}", github_token("ghp_", 10_000 + seed)))
+        .collect();
+    dir.write("many.env", lines.join("\n"));
+    let binary = assert_cmd::cargo::cargo_bin("leakhound");
+    let output = std::process::Command::new("bash")
+        .arg("-c")
+        .arg("\"$0\" scan . --no-progress 2>/dev/null | head -1 >/dev/null; echo ${PIPESTATUS[0]}")
+        .arg(&binary)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "141");
+}

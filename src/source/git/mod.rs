@@ -41,6 +41,8 @@ pub enum HistoryError {
     BadRange { spec: String, message: String },
     #[error("cannot walk history: {message}")]
     Walk { message: String },
+    #[error("revision {revision:?}: {message}")]
+    BadRevision { revision: String, message: String },
 }
 
 /// Delta-base cache budget shared by all reader threads (each thread's handle has its own
@@ -70,6 +72,53 @@ pub fn open(path: &Path, threads: usize) -> Result<gix::Repository, HistoryError
             }
         }
     })
+}
+
+/// The contents of `path` (a repository-relative path with `/`) in the tree of `revision`;
+/// `None` when that tree has no such file. Used to read the configuration of a range's base, so
+/// a change under review cannot configure its own scan.
+pub fn file_at_revision(
+    repo_path: &Path,
+    revision: &str,
+    path: &str,
+) -> Result<Option<Vec<u8>>, HistoryError> {
+    let repo = open(repo_path, 1)?;
+    let bad = |message: String| HistoryError::BadRevision {
+        revision: revision.to_string(),
+        message,
+    };
+    let tree = repo
+        .rev_parse_single(revision)
+        .map_err(|error| bad(error.to_string()))?
+        .object()
+        .map_err(|error| bad(error.to_string()))?
+        .peel_to_tree()
+        .map_err(|error| bad(error.to_string()))?;
+    let Some(entry) = tree
+        .lookup_entry_by_path(path)
+        .map_err(|error| bad(error.to_string()))?
+    else {
+        return Ok(None);
+    };
+    let object = entry.object().map_err(|error| bad(error.to_string()))?;
+    if object.kind != gix::object::Kind::Blob {
+        return Ok(None);
+    }
+    Ok(Some(object.detach().data))
+}
+
+/// The base and the tip of a range spec, as full hex ids: `A..B` gives (A, B), `A...B` their
+/// merge base and B; a single revision has no base.
+pub fn range_ends(
+    repo_path: &Path,
+    spec: &str,
+) -> Result<(Option<String>, Option<String>), HistoryError> {
+    let repo = open(repo_path, 1)?;
+    let (tips, hidden) = walk::range_tips(&repo, spec)?;
+    Ok((
+        hidden.first().map(ToString::to_string),
+        tips.last().map(ToString::to_string),
+    ))
 }
 
 /// Author, date and subject of one commit, for the findings attributed to it.

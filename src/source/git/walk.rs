@@ -393,7 +393,7 @@ fn all_tips(
 }
 
 /// `--range`: tips to walk and tips to hide.
-fn range_tips(
+pub(super) fn range_tips(
     repo: &gix::Repository,
     spec: &str,
 ) -> Result<(Vec<ObjectId>, Vec<ObjectId>), HistoryError> {
