@@ -7,7 +7,7 @@ use crate::diagnostics::Diagnostics;
 use crate::finding::SourceKind;
 use crate::matcher::Matcher;
 use crate::source::staged::{self, StagedError};
-use crate::source::{looks_binary, Blob, BlobVisitor, SkipReason};
+use crate::source::{Blob, BlobVisitor, TextAdmission};
 
 pub fn scan_staged(
     matcher: &Matcher,
@@ -22,13 +22,13 @@ pub fn scan_staged(
         diagnostics,
         |progress, collected| {
             let mut collector = Collector::new(matcher, settings, progress, collected);
+            let mut admission = TextAdmission::default();
             for (origin, file) in files.iter().enumerate() {
-                if looks_binary(&file.bytes) {
-                    collector.skipped(SkipReason::Binary, file.bytes.len() as u64);
+                let Some(bytes) = admission.admit(&file.bytes, &mut collector) else {
                     continue;
-                }
+                };
                 collector.visit(Blob {
-                    bytes: &file.bytes,
+                    bytes,
                     path: &file.path,
                     source: SourceKind::Staged,
                     origin,

@@ -6,8 +6,6 @@
 
 use std::io::{Cursor, Read};
 
-use super::looks_binary;
-
 /// What an archive may cost, counted over one top-level archive and everything nested in it.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -213,8 +211,16 @@ impl Expander<'_> {
         let path = format!("{outer}!{name}");
         if is_archive(&data) {
             self.expand_at(&data, &path, depth + 1);
-        } else if !looks_binary(&data) {
-            (self.visit)(&path, &data);
+        } else {
+            match super::classify(&data) {
+                super::ContentKind::Text => (self.visit)(&path, &data),
+                super::ContentKind::Utf16 { big_endian } => {
+                    let mut decoded = Vec::new();
+                    super::decode_utf16(&data, big_endian, &mut decoded);
+                    (self.visit)(&path, &decoded);
+                }
+                super::ContentKind::Binary => {}
+            }
         }
     }
 

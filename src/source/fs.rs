@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use ignore::{WalkBuilder, WalkState};
 
-use super::{looks_binary, Blob, BlobVisitor, SkipReason, BINARY_SNIFF_LEN};
+use super::{Blob, BlobVisitor, SkipReason, BINARY_SNIFF_LEN};
 use crate::diagnostics::Diagnostics;
 use crate::finding::SourceKind;
 
@@ -39,19 +39,74 @@ where
         return 0;
     }
     let regular_files = AtomicU64::new(0);
-    std::thread::scope(|scope| {
+    // Ignore rules are for untracked files (git itself tracks a committed `.env` whatever
+    // .gitignore says): with one directory root, the walk records what it saw, so tracked files
+    // the rules left out can be scanned after it.
+    let single_root = match options.roots.as_slice() {
+        [root] if options.respect_ignore_files && root.is_dir() => Some(root.as_path()),
+        _ => None,
+    };
+    let seen_paths = std::sync::Mutex::new(Vec::new());
+    let record = single_root.map(|root| (root, &seen_paths));
+    let left_out = std::thread::scope(|scope| {
         // Counting what the ignore rules leave out needs a second walk that honours none of
         // them. It only reads directories (no stat, no file contents), runs beside the scan on
         // one thread, and is skipped entirely with --no-ignore.
         let everything = options
             .respect_ignore_files
             .then(|| scope.spawn(|| count_regular_files(&options.roots)));
-        scan_walk(options, diagnostics, &make_visitor, &regular_files);
+        scan_walk(options, diagnostics, &make_visitor, &regular_files, record);
         let seen = regular_files.load(Ordering::Relaxed);
         everything
             .and_then(|handle| handle.join().ok())
             .map_or(0, |total| total.saturating_sub(seen))
-    })
+    });
+    let Some(root) = single_root.filter(|_| left_out > 0) else {
+        return left_out;
+    };
+    let mut seen = seen_paths
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    seen.sort_unstable();
+    let tracked_but_ignored: Vec<PathBuf> = super::git::tracked_files(root)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|relative| seen.binary_search(&path_key(relative)).is_err())
+        .map(|relative| root.join(relative))
+        .filter(|path| {
+            std::fs::symlink_metadata(path).is_ok_and(|metadata| metadata.file_type().is_file())
+        })
+        .collect();
+    if tracked_but_ignored.is_empty() {
+        return left_out;
+    }
+    let tracked = WalkOptions {
+        roots: tracked_but_ignored,
+        respect_ignore_files: false,
+        threads: options.threads,
+        max_file_size: options.max_file_size,
+        archives: options.archives,
+    };
+    let scanned = AtomicU64::new(0);
+    scan_walk_displayed(
+        &tracked,
+        DisplayPaths::relative_to(root),
+        diagnostics,
+        &make_visitor,
+        &scanned,
+        None,
+    );
+    left_out.saturating_sub(scanned.load(Ordering::Relaxed))
+}
+
+/// What the walk records of each file it sees, to find tracked files it did not: a hash of the
+/// path relative to the root (no allocation per file; a collision could only hide one tracked,
+/// ignored file, with odds of 2^-64).
+fn path_key(relative: &Path) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    relative.as_os_str().hash(&mut hasher);
+    hasher.finish()
 }
 
 /// Regular files under `roots` with no ignore rules applied (`.git` still excluded).
@@ -74,11 +129,38 @@ fn count_regular_files(roots: &[PathBuf]) -> u64 {
         .count() as u64
 }
 
+/// Where the walk records the files it saw: the root they are relative to, and the shared list
+/// each worker appends its own list to once, when it finishes.
+type SeenPaths<'a> = Option<(&'a Path, &'a std::sync::Mutex<Vec<u64>>)>;
+
 fn scan_walk<V, F>(
     options: &WalkOptions,
     diagnostics: &Diagnostics,
     make_visitor: &F,
     regular_files: &AtomicU64,
+    record: SeenPaths<'_>,
+) where
+    V: BlobVisitor + Send,
+    F: Fn() -> V + Sync,
+{
+    let display = DisplayPaths::new(&options.roots);
+    scan_walk_displayed(
+        options,
+        display,
+        diagnostics,
+        make_visitor,
+        regular_files,
+        record,
+    );
+}
+
+fn scan_walk_displayed<V, F>(
+    options: &WalkOptions,
+    display: DisplayPaths,
+    diagnostics: &Diagnostics,
+    make_visitor: &F,
+    regular_files: &AtomicU64,
+    record: SeenPaths<'_>,
 ) where
     V: BlobVisitor + Send,
     F: Fn() -> V + Sync,
@@ -97,18 +179,20 @@ fn scan_walk<V, F>(
         .follow_links(false)
         .threads(options.threads)
         .filter_entry(|entry| entry.file_name() != ".git");
-    let display = DisplayPaths::new(&options.roots);
     builder.build_parallel().run(|| {
         let mut worker = Worker {
             regular_files,
             seen_here: 0,
             visitor: make_visitor(),
             buffer: Vec::new(),
+            admission: super::TextAdmission::default(),
             path_text: String::new(),
             display: &display,
             diagnostics,
             max_file_size: options.max_file_size,
             archives: options.archives,
+            record,
+            seen_keys: Vec::new(),
         };
         Box::new(move |entry| {
             match entry {
@@ -129,15 +213,19 @@ struct Worker<'a, V> {
     seen_here: u64,
     visitor: V,
     buffer: Vec<u8>,
+    admission: super::TextAdmission,
     path_text: String,
     display: &'a DisplayPaths,
     diagnostics: &'a Diagnostics,
     max_file_size: u64,
     archives: Option<super::archive::Limits>,
+    record: SeenPaths<'a>,
+    seen_keys: Vec<u64>,
 }
 
 enum ReadOutcome {
-    Text,
+    /// Text or UTF-16, as the first bytes said.
+    Text(super::ContentKind),
     Archive,
     Binary(u64),
     Oversize(u64),
@@ -170,6 +258,11 @@ impl<V: BlobVisitor> Worker<'_, V> {
             return;
         }
         self.seen_here += 1;
+        if let Some((root, _)) = self.record {
+            if let Ok(relative) = path.strip_prefix(root) {
+                self.seen_keys.push(path_key(relative));
+            }
+        }
         match read_file(
             path,
             self.max_file_size,
@@ -205,15 +298,20 @@ impl<V: BlobVisitor> Worker<'_, V> {
                     visitor.archive_opened(opened.archives);
                 }
             }
-            Ok(ReadOutcome::Text) => {
+            Ok(ReadOutcome::Text(kind)) => {
                 self.path_text.clear();
                 self.display.write(path, entry.depth(), &mut self.path_text);
-                self.visitor.visit(Blob {
-                    bytes: &self.buffer,
-                    path: &self.path_text,
-                    source: SourceKind::File,
-                    origin: 0,
-                });
+                if let Some(bytes) = self
+                    .admission
+                    .admit_as(kind, &self.buffer, &mut self.visitor)
+                {
+                    self.visitor.visit(Blob {
+                        bytes,
+                        path: &self.path_text,
+                        source: SourceKind::File,
+                        origin: 0,
+                    });
+                }
             }
             Ok(ReadOutcome::Binary(size)) => self.visitor.skipped(SkipReason::Binary, size),
             Ok(ReadOutcome::Oversize(size)) => self.visitor.skipped(SkipReason::Oversize, size),
@@ -233,6 +331,12 @@ impl<V> Drop for Worker<'_, V> {
     fn drop(&mut self) {
         self.regular_files
             .fetch_add(self.seen_here, Ordering::Relaxed);
+        if let Some((_, shared)) = self.record {
+            shared
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .append(&mut self.seen_keys);
+        }
     }
 }
 
@@ -255,7 +359,8 @@ fn read_file(
         .take(BINARY_SNIFF_LEN as u64)
         .read_to_end(buffer)?;
     let archive = open_archives && super::archive::is_archive(buffer);
-    if looks_binary(buffer) && !archive {
+    let kind = super::classify(buffer);
+    if kind == super::ContentKind::Binary && !archive {
         return Ok(ReadOutcome::Binary(size));
     }
     // The file may grow while we read it: never read past the limit.
@@ -269,7 +374,7 @@ fn read_file(
     Ok(if archive {
         ReadOutcome::Archive
     } else {
-        ReadOutcome::Text
+        ReadOutcome::Text(kind)
     })
 }
 
@@ -277,9 +382,19 @@ fn read_file(
 /// (without a leading `./`) otherwise.
 struct DisplayPaths {
     single_directory_root: Option<PathBuf>,
+    /// Files given as roots but shown relative to this directory (tracked files that ignore
+    /// rules left out, scanned after the walk under the names the walk would have given them).
+    relative_to: Option<PathBuf>,
 }
 
 impl DisplayPaths {
+    fn relative_to(root: &Path) -> Self {
+        DisplayPaths {
+            single_directory_root: None,
+            relative_to: Some(root.to_path_buf()),
+        }
+    }
+
     fn new(roots: &[PathBuf]) -> Self {
         let single_directory_root = match roots {
             [root] if root.is_dir() => Some(root.clone()),
@@ -287,12 +402,14 @@ impl DisplayPaths {
         };
         DisplayPaths {
             single_directory_root,
+            relative_to: None,
         }
     }
 
     fn write(&self, path: &Path, depth: usize, out: &mut String) {
-        let relative = match &self.single_directory_root {
-            Some(root) if depth > 0 => path.strip_prefix(root).unwrap_or(path),
+        let relative = match (&self.single_directory_root, &self.relative_to) {
+            (_, Some(base)) => path.strip_prefix(base).unwrap_or(path),
+            (Some(root), _) if depth > 0 => path.strip_prefix(root).unwrap_or(path),
             _ => path.strip_prefix("./").unwrap_or(path),
         };
         let text = relative.to_string_lossy();

@@ -9,7 +9,7 @@ pub mod stdin;
 
 use crate::finding::SourceKind;
 
-/// How many leading bytes are checked for a NUL to call content binary (git's own heuristic).
+/// How many leading bytes are sampled to tell text from binary.
 pub const BINARY_SNIFF_LEN: usize = 8 * 1024;
 
 /// Default `--max-file-size`: larger files are skipped and counted.
@@ -41,7 +41,155 @@ pub trait BlobVisitor {
     fn archive_opened(&mut self, _archives: u64) {}
 }
 
-/// True when the first `BINARY_SNIFF_LEN` bytes hold a NUL.
-pub fn looks_binary(bytes: &[u8]) -> bool {
-    memchr::memchr(0, &bytes[..bytes.len().min(BINARY_SNIFF_LEN)]).is_some()
+/// What a blob's first bytes say it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentKind {
+    Text,
+    /// UTF-16 text (Windows editors and PowerShell write it): decoded to UTF-8 and scanned.
+    Utf16 {
+        big_endian: bool,
+    },
+    Binary,
+}
+
+/// Classifies by the first `BINARY_SNIFF_LEN` bytes. A BOM, or NULs in every other byte of
+/// mostly-ASCII text, is UTF-16. Content without a NUL is text (as git decides). Otherwise it
+/// is binary when more than 1 byte in 32 is a control character that text does not use: a stray NUL in a text file does not hide it (git's
+/// one-NUL rule does), while compiled and compressed data (about 1 byte in 10) is still binary.
+pub fn classify(bytes: &[u8]) -> ContentKind {
+    let sample = &bytes[..bytes.len().min(BINARY_SNIFF_LEN)];
+    match sample {
+        [0xFF, 0xFE, ..] => return ContentKind::Utf16 { big_endian: false },
+        [0xFE, 0xFF, ..] => return ContentKind::Utf16 { big_endian: true },
+        _ => {}
+    }
+    // Text without a NUL is the common case, and a memchr away.
+    if memchr::memchr(0, sample).is_none() {
+        return ContentKind::Text;
+    }
+    if sample.len() >= 4 {
+        let pairs = sample.len() / 2;
+        let zero_odd = sample.chunks_exact(2).filter(|pair| pair[1] == 0).count();
+        let zero_even = sample.chunks_exact(2).filter(|pair| pair[0] == 0).count();
+        // ASCII in UTF-16: nearly every code unit has a zero high byte and a non-zero low one.
+        let ascii_units = |zeros: usize, low_index: usize| {
+            zeros * 10 >= pairs * 9
+                && sample
+                    .chunks_exact(2)
+                    .filter(|pair| pair[low_index] != 0)
+                    .count()
+                    * 10
+                    >= pairs * 9
+        };
+        if ascii_units(zero_odd, 0) {
+            return ContentKind::Utf16 { big_endian: false };
+        }
+        if ascii_units(zero_even, 1) {
+            return ContentKind::Utf16 { big_endian: true };
+        }
+    }
+    let controls = sample
+        .iter()
+        .filter(|&&byte| matches!(byte, 0x00..=0x08 | 0x0E..=0x1A | 0x1C..=0x1F | 0x7F))
+        .count();
+    if controls * 32 > sample.len() {
+        ContentKind::Binary
+    } else {
+        ContentKind::Text
+    }
+}
+
+/// The one admission step every source shares after reading a blob: binary content is
+/// skipped and counted, UTF-16 is decoded into a buffer reused blob after blob, text passes
+/// as it is. Line numbers of decoded UTF-16 are the file's own; columns count UTF-8 bytes.
+#[derive(Default)]
+pub struct TextAdmission {
+    decoded: Vec<u8>,
+}
+
+impl TextAdmission {
+    /// The bytes to scan, or `None` (counted as skipped binary) for binary content.
+    pub fn admit<'b, V: BlobVisitor + ?Sized>(
+        &'b mut self,
+        bytes: &'b [u8],
+        visitor: &mut V,
+    ) -> Option<&'b [u8]> {
+        self.admit_as(classify(bytes), bytes, visitor)
+    }
+
+    /// `admit` for content already classified (by its first bytes, before the rest was read).
+    pub fn admit_as<'b, V: BlobVisitor + ?Sized>(
+        &'b mut self,
+        kind: ContentKind,
+        bytes: &'b [u8],
+        visitor: &mut V,
+    ) -> Option<&'b [u8]> {
+        match kind {
+            ContentKind::Text => Some(bytes),
+            ContentKind::Utf16 { big_endian } => {
+                decode_utf16(bytes, big_endian, &mut self.decoded);
+                Some(&self.decoded)
+            }
+            ContentKind::Binary => {
+                visitor.skipped(SkipReason::Binary, bytes.len() as u64);
+                None
+            }
+        }
+    }
+}
+
+/// UTF-16 (BOM dropped, unpaired surrogates as U+FFFD) to UTF-8 in `out`.
+pub fn decode_utf16(bytes: &[u8], big_endian: bool, out: &mut Vec<u8>) {
+    out.clear();
+    out.reserve(bytes.len() / 2);
+    let units = bytes.chunks_exact(2).map(|pair| {
+        if big_endian {
+            u16::from_be_bytes([pair[0], pair[1]])
+        } else {
+            u16::from_le_bytes([pair[0], pair[1]])
+        }
+    });
+    let mut encoded = [0u8; 4];
+    for decoded in char::decode_utf16(units) {
+        let c = decoded.unwrap_or(char::REPLACEMENT_CHARACTER);
+        if c == '\u{FEFF}' && out.is_empty() {
+            continue;
+        }
+        out.extend_from_slice(c.encode_utf8(&mut encoded).as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_stray_nul_is_still_text() {
+        let mut text = b"token = value\n".repeat(100);
+        text[50] = 0;
+        assert_eq!(classify(&text), ContentKind::Text);
+    }
+
+    #[test]
+    fn compiled_and_compressed_content_is_binary() {
+        // A deterministic stand-in for compressed data: every byte value equally often.
+        let uniform: Vec<u8> = (0..8192u32).map(|i| (i * 167 % 256) as u8).collect();
+        assert_eq!(classify(&uniform), ContentKind::Binary);
+        let elf_like: Vec<u8> = [b"\x7fELF\x02\x01\x01".as_slice(), &[0u8; 64]].concat();
+        assert_eq!(classify(&elf_like), ContentKind::Binary);
+    }
+
+    #[test]
+    fn utf16_with_and_without_a_bom_is_decoded() {
+        let text = "password = \"hunter2hunter2\"\r\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let with_bom: Vec<u8> = [&[0xFF, 0xFE][..], &le].concat();
+        let mut out = Vec::new();
+        for (bytes, big_endian) in [(&le, false), (&be, true), (&with_bom, false)] {
+            assert_eq!(classify(bytes), ContentKind::Utf16 { big_endian });
+            decode_utf16(bytes, big_endian, &mut out);
+            assert_eq!(String::from_utf8(out.clone()).unwrap(), text);
+        }
+    }
 }

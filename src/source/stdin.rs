@@ -2,7 +2,7 @@
 
 use std::io::Read;
 
-use super::{looks_binary, Blob, BlobVisitor, SkipReason};
+use super::{Blob, BlobVisitor, SkipReason, TextAdmission};
 use crate::diagnostics::Diagnostics;
 use crate::finding::SourceKind;
 
@@ -24,12 +24,12 @@ pub fn scan_stdin(max_size: u64, diagnostics: &Diagnostics, visitor: &mut dyn Bl
         visitor.skipped(SkipReason::Oversize, bytes.len() as u64);
         return;
     }
-    if looks_binary(&bytes) {
-        visitor.skipped(SkipReason::Binary, bytes.len() as u64);
+    let mut admission = TextAdmission::default();
+    let Some(text) = admission.admit(&bytes, visitor) else {
         return;
-    }
+    };
     visitor.visit(Blob {
-        bytes: &bytes,
+        bytes: text,
         path: STDIN_PATH,
         source: SourceKind::Stdin,
         origin: 0,

@@ -443,3 +443,73 @@ fn stdin_and_paths_in_one_run_report_both_and_keep_counters() {
     assert_stderr_contains(&output, "2 files");
     assert_stderr_contains(&output, "1 encoded spans decoded");
 }
+
+#[test]
+fn utf16_files_are_decoded_and_scanned() {
+    let dir = Dir::new();
+    let token = github_token("ghp_", 700);
+    let text = format!("# settings\r\nGITHUB_TOKEN={token}\r\n");
+    let little: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let big_without_bom: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    dir.write("win.env", little);
+    dir.write("be.env", big_without_bom);
+    let output = run(dir.command().args(["scan", ".", "--format", "json"]));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let mut found = locations(&json_findings(&output));
+    found.sort();
+    assert_eq!(
+        found,
+        [("github-pat-classic".into(), "be.env".into(), 2, 14)],
+        "one credential; the other file is its occurrence"
+    );
+    let findings = json_findings(&output);
+    assert_eq!(findings[0]["occurrences"][0]["path"], "win.env");
+    assert_eq!(findings[0]["occurrences"][0]["line"], 2);
+}
+
+#[test]
+fn a_stray_nul_does_not_make_a_text_file_binary() {
+    let dir = Dir::new();
+    let mut bytes = b"header\x00 written by a buggy tool\n".to_vec();
+    bytes.extend_from_slice(format!("TOKEN={}\n", github_token("ghp_", 701)).as_bytes());
+    dir.write("app.conf", bytes);
+    let output = run(dir.command().args(["scan", ".", "--format", "json"]));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(
+        locations(&json_findings(&output)),
+        [("github-pat-classic".into(), "app.conf".into(), 2, 7)]
+    );
+}
+
+#[test]
+fn tracked_files_are_scanned_even_when_gitignore_matches_them() {
+    let repo = GitRepo::new();
+    let token = github_token("ghp_", 702);
+    repo.write(".gitignore", ".env\nsecrets/\n");
+    repo.write(".env", format!("T={token}\n"));
+    repo.write("secrets/prod.txt", format!("\n\nT={token}\n"));
+    repo.git(&["add", ".gitignore"]);
+    repo.git(&["add", "-f", ".env", "secrets/prod.txt"]);
+    repo.commit_all("committed although ignored");
+    // Untracked and ignored: still left out, and counted.
+    repo.write(
+        "secrets/local.txt",
+        format!("T={}\n", github_token("ghp_", 703)),
+    );
+    let output = run(repo
+        .dir
+        .command()
+        .args(["scan", ".", "--format", "json", "--no-progress"]));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let findings = json_findings(&output);
+    assert_eq!(
+        locations(&findings),
+        [("github-pat-classic".into(), ".env".into(), 1, 3)]
+    );
+    assert_eq!(findings[0]["occurrences"][0]["path"], "secrets/prod.txt");
+    assert_eq!(findings[0]["occurrences"][0]["line"], 3);
+    assert_stderr_contains(&output, "1 file left out by ignore rules");
+}

@@ -107,6 +107,36 @@ pub fn file_at_revision(
     Ok(Some(object.detach().data))
 }
 
+/// The files git tracks under `dir` (a directory inside a work tree), relative to `dir`;
+/// `None` outside a repository or when the index cannot be read.
+pub fn tracked_files(dir: &Path) -> Option<Vec<PathBuf>> {
+    let repo = gix::discover(dir).ok()?;
+    let workdir = std::fs::canonicalize(repo.workdir()?).ok()?;
+    let here = std::fs::canonicalize(dir).ok()?;
+    let prefix = here.strip_prefix(&workdir).ok()?.to_path_buf();
+    let index = repo.open_index().ok()?;
+    let mut files = Vec::new();
+    for entry in index.entries() {
+        if entry.mode.is_sparse() {
+            continue;
+        }
+        let is_file = entry.mode.contains(gix::index::entry::Mode::FILE)
+            || entry
+                .mode
+                .contains(gix::index::entry::Mode::FILE_EXECUTABLE);
+        if !is_file {
+            continue;
+        }
+        let Ok(path) = std::str::from_utf8(entry.path(&index)) else {
+            continue;
+        };
+        if let Ok(relative) = Path::new(path).strip_prefix(&prefix) {
+            files.push(relative.to_path_buf());
+        }
+    }
+    Some(files)
+}
+
 /// The base and the tip of a range spec, as full hex ids: `A..B` gives (A, B), `A...B` their
 /// merge base and B; a single revision has no base.
 pub fn range_ends(

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use super::walk::History;
 use crate::diagnostics::Diagnostics;
 use crate::finding::SourceKind;
-use crate::source::{looks_binary, Blob, BlobVisitor, SkipReason};
+use crate::source::{Blob, BlobVisitor, SkipReason, TextAdmission};
 
 /// Hands every blob of `history` to a visitor made by `make_visitor` (one per rayon job).
 pub fn read_blobs<V, F>(
@@ -115,6 +115,7 @@ fn read_range<V: BlobVisitor>(
             return;
         };
         let mut buffer = Vec::new();
+        let mut admission = TextAdmission::default();
         for (origin, entry) in history.blobs[range.clone()].iter().enumerate() {
             let origin = range.start + origin;
             let header = match repo.try_find_header(entry.id) {
@@ -171,12 +172,11 @@ fn read_range<V: BlobVisitor>(
                 visitor.archive_opened(opened.archives);
                 continue;
             }
-            if looks_binary(data) {
-                visitor.skipped(SkipReason::Binary, data.len() as u64);
+            let Some(bytes) = admission.admit(data, &mut visitor) else {
                 continue;
-            }
+            };
             visitor.visit(Blob {
-                bytes: data,
+                bytes,
                 path,
                 source: SourceKind::Git,
                 origin,
