@@ -191,6 +191,12 @@ pub struct CommonArgs {
     /// Exit 1 when the baseline has entries that match nothing any more.
     #[arg(long, requires = "baseline")]
     pub fail_on_stale: bool,
+
+    /// Exit 2 when anything in scope was not scanned (a file over the size limit, an unreadable
+    /// file or missing object, archive entries past a limit): a gate should not pass on a
+    /// partial scan.
+    #[arg(long)]
+    pub fail_on_incomplete: bool,
 }
 
 #[derive(Debug, Subcommand)]

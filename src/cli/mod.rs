@@ -328,8 +328,17 @@ fn emit(
     let colour = output.is_terminal() && std::env::var_os("NO_COLOR").is_none();
     {
         let mut writer = BufWriter::new(output.writer());
-        report::write_report(common.format, &outcome.findings, colour, &mut writer)
-            .context("cannot write the report")?;
+        let notes = report::RunNotes {
+            incomplete: outcome.summary.incomplete(),
+        };
+        report::write_report(
+            common.format,
+            &outcome.findings,
+            &notes,
+            colour,
+            &mut writer,
+        )
+        .context("cannot write the report")?;
         writer.flush().context("cannot write the report")?;
     }
     output.finish()?;
@@ -363,8 +372,16 @@ fn emit(
     } else {
         let _ = writeln!(stderr, "leakhound: {summary}");
     }
+    let incomplete = outcome.summary.incomplete();
     let status = if common.write_baseline.is_some() {
         EXIT_CLEAN
+    } else if let Some(what) = incomplete.filter(|_| common.fail_on_incomplete) {
+        let _ = writeln!(
+            stderr,
+            "leakhound: error: the scan is incomplete (not scanned: {what}); exiting 2 because of \
+             --fail-on-incomplete"
+        );
+        EXIT_ERROR
     } else if !outcome.findings.is_empty() || (common.fail_on_stale && !stale.is_empty()) {
         EXIT_FINDINGS
     } else {

@@ -36,10 +36,24 @@ impl Style {
     }
 }
 
-pub fn write(findings: &[Finding], colour: bool, out: &mut dyn Write) -> std::io::Result<()> {
+pub fn write(
+    findings: &[Finding],
+    notes: &super::RunNotes,
+    colour: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let style = Style { on: colour };
+    let incomplete = |out: &mut dyn Write| match &notes.incomplete {
+        Some(what) => writeln!(
+            out,
+            "{} not scanned: {what}. The result covers only what was scanned.",
+            style.paint("1;33", "Scan incomplete:")
+        ),
+        None => Ok(()),
+    };
     if findings.is_empty() {
-        return writeln!(out, "No secrets found.");
+        writeln!(out, "No secrets found.")?;
+        return incomplete(out);
     }
     let mut current_path: Option<&str> = None;
     for finding in findings {
@@ -115,5 +129,8 @@ pub fn write(findings: &[Finding], colour: bool, out: &mut dyn Write) -> std::io
             sanitize(&finding.remediation)
         )?;
     }
-    Ok(())
+    if notes.incomplete.is_some() {
+        writeln!(out)?;
+    }
+    incomplete(out)
 }

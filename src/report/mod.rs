@@ -20,18 +20,29 @@ pub enum Format {
     Csv,
 }
 
+/// What a report says about the run besides its findings.
+#[derive(Debug, Default, Clone)]
+pub struct RunNotes {
+    /// Set when content in scope was not scanned (what, in words): the report must not read as
+    /// a clean bill of health. `human` prints it, `sarif` carries it as a tool execution
+    /// notification and a run property; `json`, `jsonl` and `csv` are lists of findings by
+    /// contract, so for them the summary on stderr and `--fail-on-incomplete` carry it.
+    pub incomplete: Option<String>,
+}
+
 /// Writes `findings` in `format`. `colour` only affects `human`.
 pub fn write_report(
     format: Format,
     findings: &[Finding],
+    notes: &RunNotes,
     colour: bool,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     match format {
-        Format::Human => human::write(findings, colour, out),
+        Format::Human => human::write(findings, notes, colour, out),
         Format::Json => json::write_array(findings, out),
         Format::Jsonl => json::write_lines(findings, out),
-        Format::Sarif => sarif::write(findings, out),
+        Format::Sarif => sarif::write(findings, notes, out),
         Format::Csv => csv::write(findings, out),
     }
 }

@@ -14,7 +14,11 @@ use crate::rules::model::Severity;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
-pub fn write(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()> {
+pub fn write(
+    findings: &[Finding],
+    notes: &super::RunNotes,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let mut rule_index: BTreeMap<&str, usize> = BTreeMap::new();
     let mut rules: Vec<Value> = Vec::new();
     for finding in findings {
@@ -129,6 +133,18 @@ pub fn write(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()> {
             "results": results,
         }],
     });
+    // An incomplete scan says so where code-scanning UIs show tool problems.
+    let mut invocation = json!({ "executionSuccessful": true });
+    if let Some(what) = &notes.incomplete {
+        invocation["toolExecutionNotifications"] = json!([{
+            "level": "warning",
+            "descriptor": { "id": "incomplete-scan" },
+            "message": { "text": format!("Scan incomplete: not scanned: {what}") },
+        }]);
+    }
+    let mut log = log;
+    log["runs"][0]["invocations"] = json!([invocation]);
+    log["runs"][0]["properties"] = json!({ "incomplete": notes.incomplete.is_some() });
     serde_json::to_writer_pretty(&mut *out, &log)?;
     out.write_all(b"\n")
 }

@@ -293,8 +293,9 @@ impl BlobVisitor for Collector<'_> {
         self.scan_encoded(&blob);
     }
 
-    fn archive_opened(&mut self, archives: u64) {
-        self.summary.archives_opened += archives;
+    fn archive_expanded(&mut self, expanded: &crate::source::archive::Expanded) {
+        self.summary.archives_opened += expanded.archives;
+        self.summary.archive_items_unscanned += expanded.unscanned;
     }
 
     fn skipped(&mut self, reason: SkipReason, _bytes: u64) {

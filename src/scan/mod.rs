@@ -61,6 +61,8 @@ pub struct Summary {
     pub decoding: bool,
     /// Archives opened (nested ones included).
     pub archives_opened: u64,
+    /// Archive entries (or archives) a limit, corruption or encryption kept from being scanned.
+    pub archive_items_unscanned: u64,
     /// False when --no-archives switched archives off.
     pub archives: bool,
 }
@@ -88,9 +90,26 @@ impl Summary {
         self.skipped_unreadable += other.skipped_unreadable;
         self.decoded_spans += other.decoded_spans;
         self.archives_opened += other.archives_opened;
+        self.archive_items_unscanned += other.archive_items_unscanned;
         for (reason, count) in &other.suppressed {
             *self.suppressed.entry(*reason).or_default() += count;
         }
+    }
+
+    /// What was not scanned although it was in scope (oversize, unreadable or missing content,
+    /// archive entries past a limit, corrupt or encrypted): a clean result does not cover it.
+    /// Binary files are out of scope by design and not counted here.
+    pub fn incomplete(&self) -> Option<String> {
+        let parts: Vec<String> = [
+            (self.skipped_oversize, "over the size limit"),
+            (self.skipped_unreadable, "unreadable or missing"),
+            (self.archive_items_unscanned, "archive entries not opened"),
+        ]
+        .into_iter()
+        .filter(|(count, _)| *count > 0)
+        .map(|(count, what)| format!("{count} {what}"))
+        .collect();
+        (!parts.is_empty()).then(|| parts.join(", "))
     }
 
     /// `leakhound: 12 files, 1.2 MB in 0.03 s (40.0 MB/s); 3 findings; skipped: ...`
@@ -180,6 +199,9 @@ impl Summary {
                     "ies"
                 }
             ));
+        }
+        if let Some(incomplete) = self.incomplete() {
+            text.push_str(&format!("; INCOMPLETE: not scanned: {incomplete}"));
         }
         if self.warnings > 0 {
             text.push_str(&format!(

@@ -14,6 +14,9 @@ pub struct Limits {
     pub max_total_bytes: u64,
     pub max_entries: u64,
     pub max_entry_bytes: u64,
+    /// The largest archive file read (archives are limited by their entries, not by
+    /// --max-file-size, but one is still held in memory whole while it is expanded).
+    pub max_archive_bytes: u64,
 }
 
 impl Limits {
@@ -23,6 +26,7 @@ impl Limits {
             max_total_bytes: 512 * 1024 * 1024,
             max_entries: 100_000,
             max_entry_bytes,
+            max_archive_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -59,6 +63,9 @@ pub fn is_archive(bytes: &[u8]) -> bool {
 pub struct Expanded {
     /// Archives opened, nested ones included.
     pub archives: u64,
+    /// Entries (or whole archives) left unscanned: a limit reached, corrupt, encrypted or
+    /// unreadable. Each makes the scan incomplete.
+    pub unscanned: u64,
 }
 
 /// One top-level expansion: the limits, running totals shared by nested archives, and where
@@ -96,12 +103,18 @@ pub fn expand(
 }
 
 impl Expander<'_> {
+    /// Something was not scanned: counted (the scan is incomplete) and said.
+    fn skip(&mut self, message: String) {
+        self.expanded.unscanned += 1;
+        (self.warn)(message);
+    }
+
     fn expand_at(&mut self, bytes: &[u8], outer: &str, depth: usize) {
         let Some(archive_kind) = kind(bytes) else {
             return;
         };
         if depth > self.limits.max_depth {
-            (self.warn)(format!(
+            self.skip(format!(
                 "{outer}: archive nested deeper than {} levels, not opened",
                 self.limits.max_depth
             ));
@@ -133,7 +146,7 @@ impl Expander<'_> {
         let mut archive = match zip::ZipArchive::new(Cursor::new(bytes)) {
             Ok(archive) => archive,
             Err(error) => {
-                (self.warn)(format!("{outer}: corrupt zip archive skipped ({error})"));
+                self.skip(format!("{outer}: corrupt zip archive skipped ({error})"));
                 return;
             }
         };
@@ -148,11 +161,11 @@ impl Expander<'_> {
                 Err(zip::result::ZipError::UnsupportedArchive(
                     zip::result::ZipError::PASSWORD_REQUIRED,
                 )) => {
-                    (self.warn)(format!("{outer}!{name}: encrypted zip entry skipped"));
+                    self.skip(format!("{outer}!{name}: encrypted zip entry skipped"));
                     continue;
                 }
                 Err(error) => {
-                    (self.warn)(format!("{outer}!{name}: zip entry unreadable ({error})"));
+                    self.skip(format!("{outer}!{name}: zip entry unreadable ({error})"));
                     continue;
                 }
             };
@@ -160,7 +173,7 @@ impl Expander<'_> {
                 continue;
             }
             if file.encrypted() {
-                (self.warn)(format!("{outer}!{name}: encrypted zip entry skipped"));
+                self.skip(format!("{outer}!{name}: encrypted zip entry skipped"));
                 continue;
             }
             match self.read_bounded(&mut file, &format!("{outer}!{name}")) {
@@ -176,7 +189,7 @@ impl Expander<'_> {
         let entries = match archive.entries() {
             Ok(entries) => entries,
             Err(error) => {
-                (self.warn)(format!("{outer}: corrupt tar archive skipped ({error})"));
+                self.skip(format!("{outer}: corrupt tar archive skipped ({error})"));
                 return;
             }
         };
@@ -185,7 +198,7 @@ impl Expander<'_> {
             let mut file = match item {
                 Ok(file) => file,
                 Err(error) => {
-                    (self.warn)(format!(
+                    self.skip(format!(
                         "{outer}: corrupt tar entry, rest skipped ({error})"
                     ));
                     return;
@@ -231,7 +244,7 @@ impl Expander<'_> {
         }
         self.entries += 1;
         if self.entries > self.limits.max_entries {
-            (self.warn)(format!(
+            self.skip(format!(
                 "{name}: more than {} archive entries, the rest skipped",
                 self.limits.max_entries
             ));
@@ -242,18 +255,18 @@ impl Expander<'_> {
         let cap = self.limits.max_entry_bytes.min(remaining_total);
         let mut data = Vec::new();
         if let Err(error) = reader.take(cap.saturating_add(1)).read_to_end(&mut data) {
-            (self.warn)(format!("{name}: cannot decompress ({error}), skipped"));
+            self.skip(format!("{name}: cannot decompress ({error}), skipped"));
             return None;
         }
         if data.len() as u64 > cap {
             if cap == remaining_total {
-                (self.warn)(format!(
+                self.skip(format!(
                     "{name}: archive expands past {} bytes (a decompression bomb?), the rest skipped",
                     self.limits.max_total_bytes
                 ));
                 self.exhausted = true;
             } else {
-                (self.warn)(format!(
+                self.skip(format!(
                     "{name}: entry larger than {} bytes, skipped",
                     self.limits.max_entry_bytes
                 ));

@@ -266,7 +266,7 @@ impl<V: BlobVisitor> Worker<'_, V> {
         match read_file(
             path,
             self.max_file_size,
-            self.archives.is_some(),
+            self.archives.map(|limits| limits.max_archive_bytes),
             &mut self.buffer,
         ) {
             Ok(ReadOutcome::Archive) => {
@@ -295,7 +295,7 @@ impl<V: BlobVisitor> Worker<'_, V> {
                         },
                         &mut |message| diagnostics.warn(message),
                     );
-                    visitor.archive_opened(opened.archives);
+                    visitor.archive_expanded(&opened);
                 }
             }
             Ok(ReadOutcome::Text(kind)) => {
@@ -341,34 +341,40 @@ impl<V> Drop for Worker<'_, V> {
 }
 
 /// Reads a file into `buffer`, looking at its first bytes before reading the rest so large
-/// binaries cost one small read.
+/// binaries cost one small read. An archive is limited by what it expands to (`archive_cap`, the
+/// archive byte budget), not by `max_size`: a 51 MB tarball of small text files is scanned.
 fn read_file(
     path: &Path,
     max_size: u64,
-    open_archives: bool,
+    archive_cap: Option<u64>,
     buffer: &mut Vec<u8>,
 ) -> std::io::Result<ReadOutcome> {
     let mut file = File::open(path)?;
     let size = file.metadata()?.len();
-    if size > max_size {
+    if size > max_size && archive_cap.is_none_or(|cap| size > cap) {
         return Ok(ReadOutcome::Oversize(size));
     }
     buffer.clear();
-    buffer.reserve(usize::try_from(size).unwrap_or(0).saturating_add(1));
     (&mut file)
         .take(BINARY_SNIFF_LEN as u64)
         .read_to_end(buffer)?;
-    let archive = open_archives && super::archive::is_archive(buffer);
+    let archive = archive_cap.is_some() && super::archive::is_archive(buffer);
+    if size > max_size && !archive {
+        return Ok(ReadOutcome::Oversize(size));
+    }
     let kind = super::classify(buffer);
     if kind == super::ContentKind::Binary && !archive {
         return Ok(ReadOutcome::Binary(size));
     }
     // The file may grow while we read it: never read past the limit.
-    let remaining = max_size
-        .saturating_sub(buffer.len() as u64)
-        .saturating_add(1);
+    let limit = match (archive, archive_cap) {
+        (true, Some(cap)) => cap.max(max_size),
+        _ => max_size,
+    };
+    buffer.reserve(usize::try_from(size).unwrap_or(0).saturating_add(1));
+    let remaining = limit.saturating_sub(buffer.len() as u64).saturating_add(1);
     file.take(remaining).read_to_end(buffer)?;
-    if buffer.len() as u64 > max_size {
+    if buffer.len() as u64 > limit {
         return Ok(ReadOutcome::Oversize(buffer.len() as u64));
     }
     Ok(if archive {

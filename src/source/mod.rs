@@ -38,7 +38,7 @@ pub trait BlobVisitor {
     fn visit(&mut self, blob: Blob<'_>);
     fn skipped(&mut self, reason: SkipReason, bytes: u64);
     /// An archive was opened; its text entries arrive through `visit`.
-    fn archive_opened(&mut self, _archives: u64) {}
+    fn archive_expanded(&mut self, _expanded: &archive::Expanded) {}
 }
 
 /// What a blob's first bytes say it is.

@@ -223,3 +223,78 @@ fn archive_depth_is_configurable() {
         stderr(&output)
     );
 }
+
+#[test]
+fn a_limit_reached_makes_the_scan_incomplete_in_the_summary_the_reports_and_the_exit_code() {
+    let dir = Dir::new();
+    // Padding past the entry limit, then the token in a later entry: the padding is not
+    // scanned, so a clean result would be a lie.
+    let padding = vec![b' '; 2 * 1024 * 1024];
+    dir.write(
+        "bundle.zip",
+        zip_bytes(&[("padding.txt", &padding), ("notes.txt", b"nothing here\n")]),
+    );
+    let args = ["scan", ".", "--max-file-size", "1000000"];
+    let plain = run(dir.command().args(args));
+    assert_eq!(plain.status.code(), Some(0), "{}", stderr(&plain));
+    assert_stderr_contains(
+        &plain,
+        "INCOMPLETE: not scanned: 1 archive entries not opened",
+    );
+    assert!(
+        stdout(&plain).contains("Scan incomplete: not scanned: 1 archive entries not opened"),
+        "{}",
+        stdout(&plain)
+    );
+
+    let gate = run(dir.command().args(args).arg("--fail-on-incomplete"));
+    assert_eq!(gate.status.code(), Some(2));
+    assert_stderr_contains(&gate, "the scan is incomplete");
+
+    let sarif = run(dir.command().args(args).args(["--format", "sarif"]));
+    let log: serde_json::Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    assert_eq!(log["runs"][0]["properties"]["incomplete"], true);
+    let notification = &log["runs"][0]["invocations"][0]["toolExecutionNotifications"][0];
+    assert_eq!(notification["descriptor"]["id"], "incomplete-scan");
+
+    // A complete scan says nothing of the kind and passes the gate.
+    std::fs::remove_file(dir.join("bundle.zip")).unwrap();
+    let clean = run(dir.command().args(args).arg("--fail-on-incomplete"));
+    assert_eq!(clean.status.code(), Some(0), "{}", stderr(&clean));
+    assert!(!stderr(&clean).contains("INCOMPLETE"));
+}
+
+#[test]
+fn an_archive_is_limited_by_its_entries_not_its_own_size() {
+    let dir = Dir::new();
+    // A tarball larger than --max-file-size whose entries are each small.
+    let filler: Vec<Vec<u8>> = (0..40)
+        .map(|index| format!("line {index}\n").repeat(4000).into_bytes())
+        .collect();
+    let mut entries: Vec<(String, &[u8])> = filler
+        .iter()
+        .enumerate()
+        .map(|(index, data)| (format!("docs/{index}.txt"), data.as_slice()))
+        .collect();
+    let secret = secret_line(640);
+    entries.push(("config/app.env".to_string(), &secret));
+    let borrowed: Vec<(&str, &[u8])> = entries
+        .iter()
+        .map(|(name, data)| (name.as_str(), *data))
+        .collect();
+    let tar = tar_bytes(&borrowed);
+    assert!(tar.len() > 1_000_000);
+    dir.write("site.tar", tar);
+    let output = run(dir.command().args([
+        "scan",
+        ".",
+        "--format",
+        "json",
+        "--max-file-size",
+        "1000000",
+    ]));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let found = locations(&json_findings(&output));
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].1, "site.tar!config/app.env");
+}

@@ -356,3 +356,27 @@ fn submodule_entries_are_counted_not_entered() {
         stderr(&output)
     );
 }
+
+#[test]
+fn a_missing_parent_commit_scans_the_child_whole_with_a_warning() {
+    let repo = GitRepo::new();
+    repo.write("old.env", format!("T={}\n", github_token("ghp_", 115)));
+    let parent = repo.commit_all("parent");
+    repo.write("new.txt", "unrelated\n");
+    let child = repo.commit_all("child");
+    std::fs::remove_file(
+        repo.path()
+            .join(".git/objects")
+            .join(&parent[..2])
+            .join(&parent[2..]),
+    )
+    .unwrap();
+    let output = repo.history(&[]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_stderr_contains(&output, &format!("parent {parent} is missing"));
+    // The child's tree holds the token; with no parent to diff against it is introduced there.
+    assert_eq!(
+        attributed(&json_findings(&output)),
+        vec![(rule(), "old.env".into(), 1, child)]
+    );
+}

@@ -169,7 +169,7 @@ fn read_range<V: BlobVisitor>(
                     },
                     &mut |message| diagnostics.warn(format!("blob {}: {message}", entry.id)),
                 );
-                visitor.archive_opened(opened.archives);
+                visitor.archive_expanded(&opened);
                 continue;
             }
             let Some(bytes) = admission.admit(data, &mut visitor) else {
