@@ -82,6 +82,11 @@ pub struct HistoryArgs {
     #[arg(long, value_name = "REV", conflicts_with = "config")]
     pub config_from: Option<String>,
 
+    /// In a partial clone, scan the blobs that are present and exit as usual instead of 2
+    /// (the missing ones are still counted and the scan is marked incomplete).
+    #[arg(long)]
+    pub allow_missing: bool,
+
     #[command(flatten)]
     pub common: CommonArgs,
 }

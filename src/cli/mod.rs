@@ -129,7 +129,27 @@ fn history_command(args: HistoryArgs) -> Result<i32> {
         &prepared.settings,
         &diagnostics,
     )?;
-    Ok(emit(&args.common, outcome, prepared.baseline.as_ref())?.0)
+    let partial_clone = outcome
+        .summary
+        .history
+        .as_ref()
+        .is_some_and(|history| history.partial_clone);
+    let missing = outcome.summary.missing_objects;
+    let status = emit(&args.common, outcome, prepared.baseline.as_ref())?.0;
+    if partial_clone && missing > 0 {
+        let what = format!(
+            "partial clone: {missing} blob{} not present, so not scanned",
+            if missing == 1 { " is" } else { "s are" }
+        );
+        if !args.allow_missing {
+            bail!(
+                "{what}; fetch them (`git fetch --refetch`, or a full clone) and rerun, or pass \
+                 --allow-missing to accept a partial scan"
+            );
+        }
+        eprintln!("leakhound: warning: {what} (--allow-missing)");
+    }
+    Ok(status)
 }
 
 fn staged_command(args: StagedArgs) -> Result<i32> {

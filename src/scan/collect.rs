@@ -303,6 +303,10 @@ impl BlobVisitor for Collector<'_> {
             SkipReason::Binary => self.summary.skipped_binary += 1,
             SkipReason::Oversize => self.summary.skipped_oversize += 1,
             SkipReason::Unreadable => self.summary.skipped_unreadable += 1,
+            SkipReason::Missing => {
+                self.summary.skipped_unreadable += 1;
+                self.summary.missing_objects += 1;
+            }
         }
     }
 }

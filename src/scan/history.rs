@@ -244,6 +244,7 @@ fn attribute(
         removed,
         submodules: history.stats.submodules,
         shallow: history.stats.shallow,
+        partial_clone: history.stats.partial_clone,
     });
     findings
 }

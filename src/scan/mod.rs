@@ -63,6 +63,8 @@ pub struct Summary {
     pub archives_opened: u64,
     /// Archive entries (or archives) a limit, corruption or encryption kept from being scanned.
     pub archive_items_unscanned: u64,
+    /// Git objects not in the object database (a partial clone, a broken repository).
+    pub missing_objects: u64,
     /// False when --no-archives switched archives off.
     pub archives: bool,
 }
@@ -78,6 +80,7 @@ pub struct HistorySummary {
     pub removed: u64,
     pub submodules: u64,
     pub shallow: bool,
+    pub partial_clone: bool,
 }
 
 impl Summary {
@@ -91,6 +94,7 @@ impl Summary {
         self.decoded_spans += other.decoded_spans;
         self.archives_opened += other.archives_opened;
         self.archive_items_unscanned += other.archive_items_unscanned;
+        self.missing_objects += other.missing_objects;
         for (reason, count) in &other.suppressed {
             *self.suppressed.entry(*reason).or_default() += count;
         }

@@ -31,6 +31,8 @@ pub enum SkipReason {
     Binary,
     Oversize,
     Unreadable,
+    /// A git object that is not in the object database (counted as unreadable too).
+    Missing,
 }
 
 /// Receives blobs from a source; one per thread, so it needs no locking of its own.

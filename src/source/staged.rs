@@ -23,8 +23,26 @@ pub struct StagedFile {
 pub enum StagedError {
     #[error("{path}: not a git repository (or any parent up to the file system root)")]
     NotARepository { path: std::path::PathBuf },
+    #[error(
+        "{path}: a SHA-256 repository (extensions.objectFormat = sha256); leakhound reads SHA-1 \
+         repositories only so far. Scan the staged files with `git diff --cached | leakhound \
+         scan -` instead"
+    )]
+    Sha256 { path: std::path::PathBuf },
     #[error("cannot read the index: {message}")]
     Index { message: String },
+}
+
+fn not_a_repository(directory: &Path) -> StagedError {
+    if super::git::uses_sha256(directory) {
+        StagedError::Sha256 {
+            path: directory.to_path_buf(),
+        }
+    } else {
+        StagedError::NotARepository {
+            path: directory.to_path_buf(),
+        }
+    }
 }
 
 /// The staged files that differ from HEAD, each with the lines it adds.
@@ -34,9 +52,7 @@ pub fn staged_files(
     diagnostics: &Diagnostics,
 ) -> Result<Vec<StagedFile>, StagedError> {
     let repo = gix::ThreadSafeRepository::discover_with_environment_overrides(directory)
-        .map_err(|_| StagedError::NotARepository {
-            path: directory.to_path_buf(),
-        })?
+        .map_err(|_| not_a_repository(directory))?
         .to_thread_local();
     let index = match repo.open_index() {
         Ok(index) => index,
@@ -134,9 +150,7 @@ pub fn committed_and_staged(
     path: &str,
 ) -> Result<CommittedAndStaged, StagedError> {
     let repo = gix::ThreadSafeRepository::discover_with_environment_overrides(directory)
-        .map_err(|_| StagedError::NotARepository {
-            path: directory.to_path_buf(),
-        })?
+        .map_err(|_| not_a_repository(directory))?
         .to_thread_local();
     let committed = match repo.head_tree() {
         Ok(tree) => match tree.lookup_entry_by_path(path) {

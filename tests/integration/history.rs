@@ -380,3 +380,62 @@ fn a_missing_parent_commit_scans_the_child_whole_with_a_warning() {
         vec![(rule(), "old.env".into(), 1, child)]
     );
 }
+
+#[test]
+fn a_partial_clone_with_missing_blobs_exits_2_unless_allowed() {
+    let origin = GitRepo::new();
+    origin.git(&["config", "uploadpack.allowFilter", "true"]);
+    origin.write("a.env", format!("T={}\n", github_token("ghp_", 116)));
+    origin.commit_all("one");
+    origin.write("b.txt", "two\n");
+    origin.commit_all("two");
+    let clones = Dir::new();
+    let url = format!("file://{}", origin.path().display());
+    let status = std::process::Command::new("git")
+        .args([
+            "clone",
+            "-q",
+            "--filter=blob:none",
+            "--no-checkout",
+            &url,
+            "partial",
+        ])
+        .current_dir(clones.path())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let partial = clones.join("partial");
+    let history = |extra: &[&str]| {
+        run(leakhound()
+            .arg("history")
+            .arg(&partial)
+            .args(["--format", "json", "--no-progress"])
+            .args(extra))
+    };
+    let refused = history(&[]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert_stderr_contains(&refused, "partial clone: 2 blobs are not present");
+    assert_stderr_contains(&refused, "git fetch --refetch");
+    let allowed = history(&["--allow-missing"]);
+    assert_eq!(allowed.status.code(), Some(0), "{}", stderr(&allowed));
+    assert_stderr_contains(&allowed, "INCOMPLETE: not scanned: 2 unreadable or missing");
+    assert!(!stderr(&allowed).contains("is missing from the object database"));
+}
+
+#[test]
+fn sha256_repositories_are_named_as_unsupported() {
+    let dir = Dir::new();
+    let status = std::process::Command::new("git")
+        .args(["init", "-q", "--object-format=sha256", "repo"])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for command in ["history", "staged"] {
+        let output = run(leakhound().arg(command).arg(dir.join("repo")));
+        assert_eq!(output.status.code(), Some(2), "{command}");
+        assert_stderr_contains(&output, "a SHA-256 repository");
+    }
+}

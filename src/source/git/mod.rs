@@ -35,6 +35,11 @@ pub struct HistoryOptions {
 pub enum HistoryError {
     #[error("{path}: not a git repository")]
     NotARepository { path: PathBuf },
+    #[error(
+        "{path}: a SHA-256 repository (extensions.objectFormat = sha256); leakhound reads SHA-1 \
+         repositories only so far. Scan its work tree with `leakhound scan` instead"
+    )]
+    Sha256 { path: PathBuf },
     #[error("{path}: cannot open repository: {message}")]
     Open { path: PathBuf, message: String },
     #[error("invalid --range {spec:?}: {message}")]
@@ -61,7 +66,12 @@ pub fn open(path: &Path, threads: usize) -> Result<gix::Repository, HistoryError
     let options = gix::open::Options::isolated()
         .config_overrides([format!("core.deltaBaseCacheLimit={per_thread}")]);
     gix::open_opts(path, options).map_err(|error| {
-        if error.is_not_found() || !path.join(".git").exists() && !path.join("HEAD").exists() {
+        if uses_sha256(path) {
+            HistoryError::Sha256 {
+                path: path.to_path_buf(),
+            }
+        } else if error.is_not_found() || !path.join(".git").exists() && !path.join("HEAD").exists()
+        {
             HistoryError::NotARepository {
                 path: path.to_path_buf(),
             }
@@ -149,6 +159,30 @@ pub fn range_ends(
         hidden.first().map(ToString::to_string),
         tips.last().map(ToString::to_string),
     ))
+}
+
+/// True when the repository at or above `start` declares SHA-256 objects, which the gix build
+/// here (SHA-1 only) cannot open: said plainly instead of "configuration could not be loaded".
+pub fn uses_sha256(start: &Path) -> bool {
+    let start = std::fs::canonicalize(start).unwrap_or_else(|_| start.to_path_buf());
+    for directory in start.ancestors() {
+        for config in [directory.join(".git/config"), directory.join("config")] {
+            let Ok(text) = std::fs::read_to_string(&config) else {
+                continue;
+            };
+            if config.ends_with("config")
+                && !config.ends_with(".git/config")
+                && !directory.join("HEAD").is_file()
+            {
+                continue;
+            }
+            return text.lines().any(|line| {
+                let line = line.trim().to_ascii_lowercase().replace(' ', "");
+                line == "objectformat=sha256"
+            });
+        }
+    }
+    false
 }
 
 /// Author, date and subject of one commit, for the findings attributed to it.

@@ -121,11 +121,13 @@ fn read_range<V: BlobVisitor>(
             let header = match repo.try_find_header(entry.id) {
                 Ok(Some(header)) => header,
                 Ok(None) => {
-                    diagnostics.warn(format!(
-                        "blob {} is missing from the object database",
-                        entry.id
-                    ));
-                    visitor.skipped(SkipReason::Unreadable, 0);
+                    if !history.stats.partial_clone {
+                        diagnostics.warn(format!(
+                            "blob {} is missing from the object database",
+                            entry.id
+                        ));
+                    }
+                    visitor.skipped(SkipReason::Missing, 0);
                     continue;
                 }
                 Err(error) => {

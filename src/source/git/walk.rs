@@ -44,6 +44,9 @@ pub struct HistoryStats {
     pub commits: u64,
     pub submodules: u64,
     pub shallow: bool,
+    /// A partial clone (`--filter=blob:none` and friends): blobs may be missing by design, so
+    /// they are counted and reported once instead of warned about one by one.
+    pub partial_clone: bool,
 }
 
 pub struct History {
@@ -75,7 +78,10 @@ pub fn enumerate(
 ) -> Result<History, HistoryError> {
     let mut repo = super::open(&options.repo, options.threads)?;
     repo.object_cache_size(OBJECT_CACHE_BUDGET);
-    let mut stats = HistoryStats::default();
+    let mut stats = HistoryStats {
+        partial_clone: is_partial_clone(&repo),
+        ..HistoryStats::default()
+    };
     let shallow = repo.shallow_commits().ok().flatten();
     if let Some(boundary) = &shallow {
         stats.shallow = true;
@@ -229,6 +235,19 @@ pub fn enumerate(
         stats,
         empty: false,
         archives: options.archives,
+    })
+}
+
+/// A promisor remote or the partial-clone extension: objects may be missing from this clone.
+fn is_partial_clone(repo: &gix::Repository) -> bool {
+    let config = repo.config_snapshot();
+    if config.string("extensions.partialClone").is_some() {
+        return true;
+    }
+    repo.remote_names().iter().any(|name| {
+        config
+            .boolean(format!("remote.{name}.promisor").as_str())
+            .unwrap_or(false)
     })
 }
 
