@@ -6,6 +6,17 @@ use std::path::PathBuf;
 /// Problems with rule files: built-in, `--rules` or configured ones.
 #[derive(Debug, thiserror::Error)]
 pub enum RuleError {
+    #[error(
+        "{file}: rule file is {size} bytes, over the limit of {limit}: split it, or check that \
+         it is the file you meant"
+    )]
+    TooLarge {
+        file: PathBuf,
+        size: u64,
+        limit: u64,
+    },
+    #[error("{file}: more than {limit} user rules in this run; leakhound loads at most {limit}")]
+    TooMany { file: PathBuf, limit: usize },
     #[error("{file}: cannot read rule file: {source}")]
     Read {
         file: PathBuf,

@@ -247,6 +247,14 @@ fn prepare(common: &CommonArgs, config: ConfigSource<'_>) -> Result<Prepared> {
     let mut user_rules: Vec<LoadedRule> = Vec::new();
     for path in config.rule_paths().iter().chain(common.rules.iter()) {
         user_rules.extend(rules::load_path(path)?);
+        if user_rules.len() > rules::loader::MAX_USER_RULES {
+            bail!(
+                "{}: more than {} user rules in this run; leakhound loads at most {}",
+                path.display(),
+                rules::loader::MAX_USER_RULES,
+                rules::loader::MAX_USER_RULES
+            );
+        }
     }
     if !user_rules.is_empty() {
         let failures = rules::validate::check_examples(&user_rules);

@@ -92,6 +92,14 @@ fn check(files: &[PathBuf]) -> Result<i32> {
     let mut user_rules = Vec::new();
     for path in files {
         user_rules.extend(rules::load_path(path)?);
+        if user_rules.len() > rules::loader::MAX_USER_RULES {
+            anyhow::bail!(
+                "{}: more than {} user rules in this run; leakhound loads at most {}",
+                path.display(),
+                rules::loader::MAX_USER_RULES,
+                rules::loader::MAX_USER_RULES
+            );
+        }
     }
     rules::loader::ensure_unique_ids(&user_rules)?;
     let failures = rules::validate::check_examples(&user_rules);

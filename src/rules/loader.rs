@@ -27,6 +27,14 @@ pub fn load_builtin() -> Result<Vec<LoadedRule>, RuleError> {
     Ok(rules)
 }
 
+/// The largest user rule file read: the biggest real rule packs are a few hundred kilobytes;
+/// a file this size is a mistake or an attack, and parsing it would take minutes and gigabytes.
+pub const MAX_RULE_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The most user rules loaded in one run (every `--rules` path and the config's together): each
+/// compiles a regex and joins the keyword automaton.
+pub const MAX_USER_RULES: usize = 5_000;
+
 /// Loads a user rule file, or every `*.toml` file in a directory (sorted by name), and checks
 /// each rule's structure, including that its regex compiles.
 pub fn load_path(path: &Path) -> Result<Vec<LoadedRule>, RuleError> {
@@ -55,11 +63,38 @@ pub fn load_path(path: &Path) -> Result<Vec<LoadedRule>, RuleError> {
     };
     let mut rules = Vec::new();
     for file in files {
+        let size = std::fs::metadata(&file)
+            .map_err(|source| RuleError::Read {
+                file: file.clone(),
+                source,
+            })?
+            .len();
+        if size > MAX_RULE_FILE_BYTES {
+            return Err(RuleError::TooLarge {
+                file,
+                size,
+                limit: MAX_RULE_FILE_BYTES,
+            });
+        }
         let text = std::fs::read_to_string(&file).map_err(|source| RuleError::Read {
             file: file.clone(),
             source,
         })?;
+        // Counted before parsing each rule in full, so a file of 60,000 rules fails fast.
+        let declared = text.matches("[[rule]]").count();
+        if rules.len() + declared > MAX_USER_RULES {
+            return Err(RuleError::TooMany {
+                file,
+                limit: MAX_USER_RULES,
+            });
+        }
         rules.extend(parse_rules(&file, &text, Check::Full)?);
+        if rules.len() > MAX_USER_RULES {
+            return Err(RuleError::TooMany {
+                file,
+                limit: MAX_USER_RULES,
+            });
+        }
     }
     Ok(rules)
 }

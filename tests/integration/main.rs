@@ -12,6 +12,7 @@ mod decode;
 mod history;
 mod output;
 mod redaction;
+mod robustness;
 mod rules;
 mod scan;
 mod staged;

@@ -2,6 +2,8 @@
 
 use leakhound::rules::{load_builtin, validate};
 
+use crate::util::*;
+
 #[test]
 fn every_builtin_rule_is_valid_and_its_examples_behave() {
     let rules = load_builtin().expect("built-in rules load");
@@ -163,4 +165,23 @@ fn rule_pack_is_broad() {
         .collect();
     assert!(rules.len() >= 250, "{} rules", rules.len());
     assert!(providers.len() >= 150, "{} providers", providers.len());
+}
+
+#[test]
+fn oversized_and_overfull_rule_files_are_refused_quickly() {
+    let dir = Dir::new();
+    let huge = format!("# {}\n{}", "x".repeat(5 * 1024 * 1024), good_acme_rule());
+    dir.write("huge.toml", huge);
+    let output = run(dir.command().args(["rules", "check", "huge.toml"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert_stderr_contains(&output, "huge.toml: rule file is");
+    assert_stderr_contains(&output, "over the limit of 4194304");
+
+    let many: String = (0..6000)
+        .map(|index| good_acme_rule().replace("acme-token", &format!("acme-token-{index}")))
+        .collect();
+    dir.write("many.toml", many);
+    let output = run(dir.command().args(["scan", ".", "--rules", "many.toml"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert_stderr_contains(&output, "many.toml: more than 5000 user rules");
 }
