@@ -74,7 +74,7 @@ fn input(seed: u64) -> Vec<u8> {
                 // Truncate or flip a byte of what is there, as corrupt files do.
                 if !bytes.is_empty() {
                     let at = (rng.next() % bytes.len() as u64) as usize;
-                    if rng.next() % 2 == 0 {
+                    if rng.next().is_multiple_of(2) {
                         bytes.truncate(at);
                     } else {
                         bytes[at] ^= rng.next() as u8 | 1;
