@@ -88,7 +88,8 @@ fn history(c: &mut Criterion) {
     let options = options(&repo);
     let diagnostics = Diagnostics::new(true);
     let walked = AtomicU64::new(0);
-    let history = enumerate(&options, &diagnostics, &walked).expect("repository enumerates");
+    let history =
+        enumerate(&options, &diagnostics, &walked, &mut |_, _| {}).expect("repository enumerates");
     let commits = history.commits.len() as u64;
     let blob_bytes = read_all(&history, &options, &diagnostics);
     drop(history);
@@ -99,13 +100,14 @@ fn history(c: &mut Criterion) {
     group.throughput(Throughput::Elements(commits));
     group.bench_function("enumerate", |b| {
         b.iter(|| {
-            enumerate(&options, &diagnostics, &walked)
+            enumerate(&options, &diagnostics, &walked, &mut |_, _| {})
                 .expect("repository enumerates")
                 .blobs
                 .len()
         })
     });
-    let history = enumerate(&options, &diagnostics, &walked).expect("repository enumerates");
+    let history =
+        enumerate(&options, &diagnostics, &walked, &mut |_, _| {}).expect("repository enumerates");
     group.throughput(Throughput::Bytes(blob_bytes));
     group.bench_function("read-blobs", |b| {
         b.iter(|| read_all(&history, &options, &diagnostics))

@@ -16,6 +16,7 @@ use crate::finding::{
 };
 use crate::matcher::Matcher;
 use crate::source::git::{self, History, HistoryError, HistoryOptions};
+use crate::source::{Blob, BlobVisitor};
 use crate::suppress::SuppressReason;
 
 /// Scans every blob reachable from every ref (or from `--range`/`--since`).
@@ -30,7 +31,20 @@ pub fn scan_history(
         settings,
         diagnostics,
         |progress, collected| {
-            let history = match git::enumerate(options, diagnostics, &progress.commits) {
+            // Commit messages are scanned as the walk reads each commit: a token pasted into
+            // a message is as public as one in a file.
+            let mut messages = Collector::new(matcher, settings, progress, collected);
+            let mut scan_message = |commit: usize, message: &[u8]| {
+                messages.visit(Blob {
+                    bytes: message,
+                    path: COMMIT_MESSAGE_PATH,
+                    source: SourceKind::CommitMessage,
+                    origin: commit,
+                });
+            };
+            let walked = git::enumerate(options, diagnostics, &progress.commits, &mut scan_message);
+            drop(messages);
+            let history = match walked {
                 Ok(history) => history,
                 Err(error) => {
                     *enumerated.borrow_mut() = Some(Err(error));
@@ -47,9 +61,6 @@ pub fn scan_history(
                 diagnostics,
                 || Collector::new(matcher, settings, progress, collected),
             );
-            git::read_commit_messages(&history, options.threads, || {
-                Collector::new(matcher, settings, progress, collected)
-            });
             *enumerated.borrow_mut() = Some(Ok(history));
         },
         |per_blob, summary| match enumerated.borrow().as_ref() {

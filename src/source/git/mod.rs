@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use gix::ObjectId;
 
-pub use read::{read_blobs, read_commit_messages};
+pub use read::read_blobs;
 pub use walk::{enumerate, Appearance, BlobEntry, CommitNode, History};
 
 use crate::finding::CommitInfo;

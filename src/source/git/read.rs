@@ -52,44 +52,6 @@ pub fn read_blobs<V, F>(
     });
 }
 
-/// Hands every walked commit's message to a visitor (`source: CommitMessage`, `origin` the
-/// commit's index in `history.commits`): a token pasted into a message is as public as one in a
-/// file. Messages are read again here rather than kept from the walk, so memory does not grow
-/// with the number of commits.
-pub fn read_commit_messages<V, F>(history: &History, threads: usize, make_visitor: F)
-where
-    V: BlobVisitor,
-    F: Fn() -> V + Sync + Send,
-{
-    let chunk = (history.commits.len() / (threads.max(1) * 8)).clamp(64, 8192);
-    let starts: Vec<usize> = (0..history.commits.len()).step_by(chunk).collect();
-    let read_chunk = |start: usize| {
-        let mut visitor = make_visitor();
-        let repo = history.repo.to_thread_local();
-        let end = (start + chunk).min(history.commits.len());
-        for (index, node) in history.commits[start..end].iter().enumerate() {
-            // The walk read every commit already; one it could not read was warned about then.
-            let Ok(commit) = repo.find_commit(node.id) else {
-                continue;
-            };
-            let message = commit.message_raw_sloppy();
-            if message.is_empty() {
-                continue;
-            }
-            visitor.visit(Blob {
-                bytes: message.as_ref(),
-                path: crate::finding::COMMIT_MESSAGE_PATH,
-                source: SourceKind::CommitMessage,
-                origin: start + index,
-            });
-        }
-    };
-    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-        Ok(pool) => pool.install(|| starts.par_iter().for_each(|&start| read_chunk(start))),
-        Err(_) => starts.iter().for_each(|&start| read_chunk(start)),
-    }
-}
-
 thread_local! {
     static THREAD_REPO: std::cell::RefCell<Option<(usize, gix::Repository)>> =
         const { std::cell::RefCell::new(None) };

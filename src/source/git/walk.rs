@@ -70,11 +70,15 @@ struct RawCommit {
     time: i64,
 }
 
-/// Walks the repository and returns every blob to scan with its introductions.
+/// Walks the repository and returns every blob to scan with its introductions. Each walked
+/// commit's message goes to `on_message` with the commit's index in `History::commits`, while
+/// the walk has the commit in hand (reading 40,000 commits again afterwards cost 0.3 s on
+/// curl/curl; keeping the messages would cost memory).
 pub fn enumerate(
     options: &HistoryOptions,
     diagnostics: &Diagnostics,
     commits_walked: &AtomicU64,
+    on_message: &mut dyn FnMut(usize, &[u8]),
 ) -> Result<History, HistoryError> {
     let mut repo = super::open(&options.repo, options.threads)?;
     repo.object_cache_size(OBJECT_CACHE_BUDGET);
@@ -159,6 +163,10 @@ pub fn enumerate(
             parents,
             time,
         });
+        let message = commit.message_raw_sloppy();
+        if !message.is_empty() {
+            on_message(raw.len() - 1, message);
+        }
         commits_walked.fetch_add(1, Ordering::Relaxed);
     }
     stats.commits = raw.len() as u64;
