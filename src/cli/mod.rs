@@ -281,6 +281,14 @@ fn prepare(common: &CommonArgs, config: ConfigSource<'_>) -> Result<Prepared> {
             );
         }
     }
+    // A disabled rule is not compiled in: left in, it would win overlaps against enabled rules
+    // matching the same bytes and then be suppressed, hiding what they found. With
+    // --no-suppress it stays, so its findings show.
+    let before = loaded.len();
+    if !common.no_suppress {
+        loaded.retain(|rule| !config.disabled_rules.contains(&rule.spec.id));
+    }
+    let disabled_rules = before - loaded.len();
     let matcher = Matcher::new(loaded.into_iter().map(|rule| rule.spec).collect())?;
     let allowlist = Allowlist::from_config(&config)
         .map_err(|problem| anyhow::anyhow!("{}: {problem}", config_origin(&config)))?;
@@ -309,6 +317,7 @@ fn prepare(common: &CommonArgs, config: ConfigSource<'_>) -> Result<Prepared> {
             allowlist,
             progress: !common.no_progress,
             archives: !common.no_archives,
+            disabled_rules,
             decode_depth: if common.no_decode {
                 0
             } else {

@@ -35,6 +35,8 @@ pub struct ScanSettings {
     pub archives: bool,
     /// How many layers of encoding (base64 in hex, ...) to look through; 0 turns decoding off.
     pub decode_depth: usize,
+    /// Rules the configuration disabled (left out of the matcher; said in the summary).
+    pub disabled_rules: usize,
 }
 
 /// Counters for the one-line summary.
@@ -67,6 +69,8 @@ pub struct Summary {
     pub missing_objects: u64,
     /// False when --no-archives switched archives off.
     pub archives: bool,
+    /// Rules the configuration disabled.
+    pub disabled_rules: u64,
 }
 
 /// What a history scan adds to the summary.
@@ -172,6 +176,13 @@ impl Summary {
             text.push_str(&format!(
                 "; {ignored} file{} left out by ignore rules (--no-ignore includes them)",
                 if ignored == 1 { "" } else { "s" }
+            ));
+        }
+        if self.disabled_rules > 0 {
+            text.push_str(&format!(
+                "; {} rule{} disabled by configuration",
+                self.disabled_rules,
+                if self.disabled_rules == 1 { "" } else { "s" }
             ));
         }
         if !self.suppressed.is_empty() {
@@ -333,6 +344,7 @@ pub(crate) fn run_with_progress_then(
     let mut summary = collected.summary;
     summary.decoding = settings.decode_depth > 0;
     summary.archives = settings.archives;
+    summary.disabled_rules = settings.disabled_rules as u64;
     let mut findings = finish(collected.findings, &mut summary);
     crate::redact::redact_findings(&mut findings, settings.show_secrets);
     summary.findings = findings.len() as u64;

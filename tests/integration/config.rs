@@ -48,7 +48,32 @@ fn disabled_rules_never_report() {
     let output = scan_with_config(&dir, "disabled_rules = ['github-pat-classic']\n");
     let findings = json_findings(&output);
     assert_no_finding_of(&findings, "github-pat-classic");
-    assert_stderr_contains(&output, "disabled rule");
+    assert_stderr_contains(&output, "1 rule disabled by configuration");
+}
+
+#[test]
+fn a_disabled_rule_does_not_take_bytes_from_an_enabled_one() {
+    // The GitHub rule would win the overlap against the generic assignment rule on this line;
+    // disabled, it must not hide what the generic rule finds.
+    let dir = Dir::new();
+    dir.write(
+        "a.env",
+        format!(
+            "GITHUB_TOKEN={}
+",
+            github_token("ghp_", 402)
+        ),
+    );
+    let output = scan_with_config(
+        &dir,
+        "disabled_rules = ['github-pat-classic']
+",
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(
+        locations(&json_findings(&output)),
+        vec![("generic-credential-unquoted".into(), "a.env".into(), 1, 14)]
+    );
 }
 
 #[test]
