@@ -1,4 +1,4 @@
-//! `Finding`, the stable JSON schema of DESIGN.md, plus what every report needs to build one
+//! `Finding`, the stable JSON schema (README.md, "Findings"), plus what every report needs to build one
 //! without leaking: redaction, snippets, fingerprints and line/column arithmetic.
 
 use std::sync::Arc;

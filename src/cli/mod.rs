@@ -28,7 +28,7 @@ use args::{Cli, Command, CommonArgs, HistoryArgs, HookCommand, ScanArgs, StagedA
 use config_source::ConfigSource;
 use output::Output;
 
-/// Exit statuses, the same for every command (DESIGN.md).
+/// Exit statuses, the same for every command (README.md, "Exit codes").
 pub const EXIT_CLEAN: i32 = 0;
 pub const EXIT_FINDINGS: i32 = 1;
 pub const EXIT_ERROR: i32 = 2;
@@ -257,7 +257,7 @@ fn prepare(common: &CommonArgs, config: ConfigSource<'_>) -> Result<Prepared> {
         }
     }
     if !user_rules.is_empty() {
-        let failures = rules::validate::check_examples(&user_rules);
+        let failures = crate::matcher::examples::check_examples(&user_rules);
         if let Some(first) = failures.first() {
             bail!("{first}");
         }

@@ -102,7 +102,7 @@ fn check(files: &[PathBuf]) -> Result<i32> {
         }
     }
     rules::loader::ensure_unique_ids(&user_rules)?;
-    let failures = rules::validate::check_examples(&user_rules);
+    let failures = crate::matcher::examples::check_examples(&user_rules);
     let mut out = std::io::stdout().lock();
     for failure in &failures {
         writeln!(out, "FAIL {failure}")?;

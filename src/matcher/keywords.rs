@@ -1,7 +1,7 @@
 //! The keyword pass: one Aho-Corasick DFA over every rule's keywords (ASCII case-insensitive),
 //! turning a blob into (rule, position) hits. This is the only stage that touches every byte, so
-//! keywords are deduplicated and the automaton is a DFA (see PERF.md: the prefilter can cost
-//! more than inflating the blob).
+//! keywords are deduplicated and the automaton is a DFA (the prefilter can cost more than
+//! inflating the blob; see docs/ARCHITECTURE.md).
 //!
 //! A DFA walk is one dependent table load per byte: it runs at the latency of an L1 load
 //! (~540 MB/s here), not at the machine's throughput. So a long haystack is cut into `LANES`

@@ -6,6 +6,7 @@
 mod checksum;
 mod confirm;
 mod entropy;
+pub mod examples;
 mod keywords;
 mod placeholder;
 
@@ -13,7 +14,6 @@ use std::sync::OnceLock;
 
 use regex::bytes::{CaptureLocations, Regex};
 
-pub use checksum::verify as verify_checksum;
 pub use entropy::shannon_entropy;
 pub use placeholder::{looks_like_identifier, looks_like_placeholder};
 
@@ -105,10 +105,6 @@ impl Matcher {
             regexes,
             keywords,
         })
-    }
-
-    pub fn rules(&self) -> &[RuleSpec] {
-        &self.rules
     }
 
     pub fn rule(&self, index: usize) -> &RuleSpec {

@@ -1,4 +1,4 @@
-//! `json` (one array) and `jsonl` (one object per line): the Finding schema of DESIGN.md.
+//! `json` (one array) and `jsonl` (one object per line): the Finding schema (README.md, "Findings").
 
 use std::io::Write;
 

@@ -109,11 +109,6 @@ enum Check {
     Full,
 }
 
-/// Parses one user rule file and validates every rule in it, regexes included.
-pub fn parse_rule_file(origin: &Path, text: &str) -> Result<Vec<LoadedRule>, RuleError> {
-    parse_rules(origin, text, Check::Full)
-}
-
 fn parse_rules(origin: &Path, text: &str, check: Check) -> Result<Vec<LoadedRule>, RuleError> {
     let parsed: RuleFile = toml::from_str(text).map_err(|error| {
         let (line, column) = error

@@ -1,11 +1,10 @@
 //! Structural checks on one rule (id, keywords, regex, remediation, examples present) and the
-//! behavioural check that every example matches and no negative example does. The behavioural
-//! check runs the real matcher, filters included, so a rule's tests mean what a scan means.
+//! compilation of its regex and byte classes, shared by the matcher and `rules check`. The
+//! behavioural check of examples runs the real matcher, so it lives in `matcher::examples`
+//! (rules know nothing of matching; the matcher imports rules, never the reverse).
 
 use regex::bytes::Regex;
 
-use crate::matcher::Matcher;
-use crate::rules::loader::LoadedRule;
 use crate::rules::model::RuleSpec;
 
 /// Shortest keyword we accept: shorter ones fire on nearly every file and swamp the regex stage.
@@ -108,79 +107,4 @@ fn is_kebab_case(id: &str) -> bool {
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         })
-}
-
-/// One failed expectation of a rule's examples.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExampleFailure {
-    pub file: String,
-    pub rule_id: String,
-    pub problem: String,
-}
-
-impl std::fmt::Display for ExampleFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}: rule `{}`: {}",
-            self.file, self.rule_id, self.problem
-        )
-    }
-}
-
-/// Runs every rule's examples through a matcher built from the whole rule set (so overlaps
-/// with other rules count, as in a real scan) and lists what did not behave.
-pub fn check_examples(rules: &[LoadedRule]) -> Vec<ExampleFailure> {
-    let mut failures = Vec::new();
-    let matcher = match Matcher::new(rules.iter().map(|rule| rule.spec.clone()).collect()) {
-        Ok(matcher) => matcher,
-        Err(error) => {
-            failures.push(ExampleFailure {
-                file: String::new(),
-                rule_id: String::new(),
-                problem: error.to_string(),
-            });
-            return failures;
-        }
-    };
-    let mut scratch = matcher.scratch();
-    for (index, rule) in rules.iter().enumerate() {
-        let file = rule.origin.display().to_string();
-        let fail = |problem: String| ExampleFailure {
-            file: file.clone(),
-            rule_id: rule.spec.id.clone(),
-            problem,
-        };
-        if rule.spec.examples.len() < 2 {
-            failures.push(fail("needs at least two examples".into()));
-        }
-        if rule.spec.negative_examples.is_empty() {
-            failures.push(fail("needs at least one negative example".into()));
-        }
-        for (number, example) in rule.spec.examples.iter().enumerate() {
-            let matches = matcher.scan(example.as_bytes(), &mut scratch);
-            if !matches.iter().any(|m| m.rule_index == index) {
-                let others: Vec<&str> = matches
-                    .iter()
-                    .map(|m| matcher.rule(m.rule_index).id.as_str())
-                    .collect();
-                failures.push(fail(format!(
-                    "example #{} does not match{}",
-                    number + 1,
-                    if others.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" (matched instead: {})", others.join(", "))
-                    }
-                )));
-            }
-        }
-        for (number, example) in rule.spec.negative_examples.iter().enumerate() {
-            let matches = matcher.scan(example.as_bytes(), &mut scratch);
-            if matches.iter().any(|m| m.rule_index == index) {
-                failures.push(fail(format!("negative example #{} matches", number + 1)));
-            }
-        }
-    }
-    failures
 }

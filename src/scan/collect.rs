@@ -91,10 +91,10 @@ impl<'a> Collector<'a> {
             SourceKind::Git | SourceKind::CommitMessage => None,
             _ => Some(blob.path),
         };
-        if let Some(reason) =
-            self.settings
-                .allowlist
-                .check(&rule.id, path_for_allowlist, secret, None)
+        if let Some(reason) = self
+            .settings
+            .allowlist
+            .check(&rule.id, path_for_allowlist, secret)
         {
             if self.suppress(reason) {
                 return;

@@ -67,17 +67,12 @@ impl Allowlist {
             .any(|allowed| commit.starts_with(allowed.as_str()))
     }
 
-    pub fn is_rule_disabled(&self, rule_id: &str) -> bool {
-        self.disabled_rules.contains(rule_id)
-    }
-
     /// The reason this finding is allowlisted, if it is.
     pub fn check(
         &self,
         rule_id: &str,
         path: Option<&str>,
         secret: &[u8],
-        commit: Option<&str>,
     ) -> Option<SuppressReason> {
         if self.disabled_rules.contains(rule_id) {
             return Some(SuppressReason::DisabledRule);
@@ -97,15 +92,8 @@ impl Allowlist {
         }) {
             return Some(SuppressReason::Stopword);
         }
-        if let Some(commit) = commit {
-            if self
-                .commits
-                .iter()
-                .any(|allowed| commit.starts_with(allowed.as_str()))
-            {
-                return Some(SuppressReason::AllowlistedCommit);
-            }
-        }
+        // Commits are checked per appearance, when history attributes a blob's findings
+        // (`is_commit_allowed`): a blob has no commit of its own.
         None
     }
 }

@@ -19,7 +19,7 @@ fn every_builtin_rule_is_valid_and_its_examples_behave() {
             rule.spec.id
         );
     }
-    let failures = validate::check_examples(&rules);
+    let failures = leakhound::matcher::examples::check_examples(&rules);
     assert!(
         failures.is_empty(),
         "{} rule example failures:\n{}",

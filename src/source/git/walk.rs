@@ -1,8 +1,9 @@
 //! Enumeration: tips from every ref, one revision walk, one low-level tree diff per (commit,
 //! parent) with a reused `State`, and the map from each distinct blob to the (path, commit)
-//! pairs that introduced it. Commit metadata beyond id, parents, tree and time is not read here:
-//! only commits that end up carrying a finding are looked up again (PERF.md: Kingfisher builds
-//! it for every blob and peaks at hundreds of MiB).
+//! pairs that introduced it. Commit metadata beyond id, parents, tree and time is not kept here
+//! (the message is handed to a callback and dropped): only commits that end up carrying a finding
+//! are looked up again, since keeping it for every blob costs hundreds of MiB on large
+//! histories (Kingfisher does; see docs/ARCHITECTURE.md).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -506,7 +507,8 @@ fn group_by_path(blobs: &mut [BlobEntry]) {
 
 /// Reorders blobs by their position in the packs (loose objects last): the order of the
 /// versions within each path once `group_by_path` has grouped them, so each file's delta chain
-/// is inflated front to back instead of re-walked (PERF.md: 4-5x less CPU than hash order).
+/// is inflated front to back instead of re-walked (4-5x less CPU than hash order; see
+/// docs/ARCHITECTURE.md).
 fn sort_in_pack_order(repo: &gix::Repository, blobs: &mut Vec<BlobEntry>) {
     use gix::odb::store::iter::Ordering as OdbOrdering;
     let Ok(iter) = repo.objects.iter() else {

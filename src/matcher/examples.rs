@@ -1,0 +1,81 @@
+//! The behavioural check of rules: every example matches its own rule and no negative example
+//! does, through a matcher built from the whole rule set, filters and overlap resolution
+//! included, so a rule's tests mean what a scan means.
+
+use crate::matcher::Matcher;
+use crate::rules::LoadedRule;
+
+/// One failed expectation of a rule's examples.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExampleFailure {
+    pub file: String,
+    pub rule_id: String,
+    pub problem: String,
+}
+
+impl std::fmt::Display for ExampleFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: rule `{}`: {}",
+            self.file, self.rule_id, self.problem
+        )
+    }
+}
+
+/// Runs every rule's examples through a matcher built from the whole rule set (so overlaps
+/// with other rules count, as in a real scan) and lists what did not behave.
+pub fn check_examples(rules: &[LoadedRule]) -> Vec<ExampleFailure> {
+    let mut failures = Vec::new();
+    let matcher = match Matcher::new(rules.iter().map(|rule| rule.spec.clone()).collect()) {
+        Ok(matcher) => matcher,
+        Err(error) => {
+            failures.push(ExampleFailure {
+                file: String::new(),
+                rule_id: String::new(),
+                problem: error.to_string(),
+            });
+            return failures;
+        }
+    };
+    let mut scratch = matcher.scratch();
+    for (index, rule) in rules.iter().enumerate() {
+        let file = rule.origin.display().to_string();
+        let fail = |problem: String| ExampleFailure {
+            file: file.clone(),
+            rule_id: rule.spec.id.clone(),
+            problem,
+        };
+        if rule.spec.examples.len() < 2 {
+            failures.push(fail("needs at least two examples".into()));
+        }
+        if rule.spec.negative_examples.is_empty() {
+            failures.push(fail("needs at least one negative example".into()));
+        }
+        for (number, example) in rule.spec.examples.iter().enumerate() {
+            let matches = matcher.scan(example.as_bytes(), &mut scratch);
+            if !matches.iter().any(|m| m.rule_index == index) {
+                let others: Vec<&str> = matches
+                    .iter()
+                    .map(|m| matcher.rule(m.rule_index).id.as_str())
+                    .collect();
+                failures.push(fail(format!(
+                    "example #{} does not match{}",
+                    number + 1,
+                    if others.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (matched instead: {})", others.join(", "))
+                    }
+                )));
+            }
+        }
+        for (number, example) in rule.spec.negative_examples.iter().enumerate() {
+            let matches = matcher.scan(example.as_bytes(), &mut scratch);
+            if matches.iter().any(|m| m.rule_index == index) {
+                failures.push(fail(format!("negative example #{} matches", number + 1)));
+            }
+        }
+    }
+    failures
+}
