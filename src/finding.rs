@@ -7,35 +7,9 @@ use serde::Serialize;
 
 use crate::rules::model::{Confidence, Severity};
 
-/// Where a blob came from, as reported in `source`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SourceKind {
-    File,
-    Git,
-    Staged,
-    Stdin,
-    /// The message of a commit (history): `path` is `COMMIT_MESSAGE_PATH`, `line` counts from
-    /// the subject line.
-    #[serde(rename = "commit-message")]
-    CommitMessage,
-}
-
-impl SourceKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SourceKind::File => "file",
-            SourceKind::Git => "git",
-            SourceKind::Staged => "staged",
-            SourceKind::Stdin => "stdin",
-            SourceKind::CommitMessage => "commit-message",
-        }
-    }
-}
-
-/// The `path` of findings in a commit message: not a file, and spelled so no file is mistaken
-/// for it.
-pub const COMMIT_MESSAGE_PATH: &str = "(commit message)";
+// Provenance belongs to the sources that produce it; findings carry it.
+pub use crate::source::git::CommitInfo;
+pub use crate::source::{SourceKind, COMMIT_MESSAGE_PATH};
 
 /// The raw bytes of a secret, carried from the matcher to the redaction stage (which masks every
 /// copy of it wherever content is shown). `Debug` prints only the length, so a stray `{:?}` in
@@ -57,17 +31,6 @@ impl std::fmt::Debug for RawSecret {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(formatter, "RawSecret(<{} bytes>)", self.0.len())
     }
-}
-
-/// Commit metadata shared by every finding of one commit.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommitInfo {
-    pub id: String,
-    pub author: String,
-    pub email: String,
-    /// RFC 3339, UTC.
-    pub date: String,
-    pub message_first_line: String,
 }
 
 /// Whether a history finding's secret is still in HEAD's tree.

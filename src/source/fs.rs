@@ -14,7 +14,7 @@ use ignore::{WalkBuilder, WalkState};
 
 use super::{Blob, BlobVisitor, SkipReason, BINARY_SNIFF_LEN};
 use crate::diagnostics::Diagnostics;
-use crate::finding::SourceKind;
+use crate::source::SourceKind;
 
 /// A per-thread read buffer above this size is released after use rather than kept.
 const KEEP_BUFFER_LIMIT: usize = 64 * 1024 * 1024;

@@ -7,7 +7,37 @@ pub mod git;
 pub mod staged;
 pub mod stdin;
 
-use crate::finding::SourceKind;
+use serde::Serialize;
+
+/// Where a blob came from, as reported in a finding's `source`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    File,
+    Git,
+    Staged,
+    Stdin,
+    /// The message of a commit (history): `path` is `COMMIT_MESSAGE_PATH`, `line` counts from
+    /// the subject line.
+    #[serde(rename = "commit-message")]
+    CommitMessage,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::File => "file",
+            SourceKind::Git => "git",
+            SourceKind::Staged => "staged",
+            SourceKind::Stdin => "stdin",
+            SourceKind::CommitMessage => "commit-message",
+        }
+    }
+}
+
+/// The `path` of findings in a commit message: not a file, and spelled so no file is mistaken
+/// for it.
+pub const COMMIT_MESSAGE_PATH: &str = "(commit message)";
 
 /// How many leading bytes are sampled to tell text from binary.
 pub const BINARY_SNIFF_LEN: usize = 8 * 1024;

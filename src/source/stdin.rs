@@ -4,7 +4,7 @@ use std::io::Read;
 
 use super::{Blob, BlobVisitor, SkipReason, TextAdmission};
 use crate::diagnostics::Diagnostics;
-use crate::finding::SourceKind;
+use crate::source::SourceKind;
 
 /// The path findings from stdin are reported under.
 pub const STDIN_PATH: &str = "<stdin>";

@@ -15,7 +15,16 @@ use gix::ObjectId;
 pub use read::read_blobs;
 pub use walk::{enumerate, Appearance, BlobEntry, CommitNode, History};
 
-use crate::finding::CommitInfo;
+/// Commit metadata shared by every finding of one commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitInfo {
+    pub id: String,
+    pub author: String,
+    pub email: String,
+    /// RFC 3339, UTC.
+    pub date: String,
+    pub message_first_line: String,
+}
 
 /// What to enumerate.
 pub struct HistoryOptions {

@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use super::walk::History;
 use crate::diagnostics::Diagnostics;
-use crate::finding::SourceKind;
+use crate::source::SourceKind;
 use crate::source::{Blob, BlobVisitor, SkipReason, TextAdmission};
 
 /// Hands every blob of `history` to a visitor made by `make_visitor` (one per rayon job).
