@@ -33,6 +33,29 @@ impl std::fmt::Debug for RawSecret {
     }
 }
 
+/// What a finding reports of its rule. Serialised flat into the finding (`rule_id`, `rule_name`,
+/// `provider`, `severity`, `remediation`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleInfo {
+    pub rule_id: String,
+    pub rule_name: String,
+    pub provider: String,
+    pub severity: Severity,
+    pub remediation: String,
+}
+
+impl RuleInfo {
+    pub fn of(rule: &crate::rules::RuleSpec) -> RuleInfo {
+        RuleInfo {
+            rule_id: rule.id.clone(),
+            rule_name: rule.name.clone(),
+            provider: rule.provider.clone(),
+            severity: rule.severity,
+            remediation: rule.remediation.trim().to_string(),
+        }
+    }
+}
+
 /// Whether a history finding's secret is still in HEAD's tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -55,10 +78,10 @@ pub struct Occurrence {
 /// in `occurrences`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
-    pub rule_id: String,
-    pub rule_name: String,
-    pub provider: String,
-    pub severity: Severity,
+    /// The rule's identity and advice, shared by every finding of the rule (a history scan makes
+    /// one per blob version carrying the secret; cloning the remediation into each cost memory).
+    #[serde(flatten)]
+    pub rule: Arc<RuleInfo>,
     pub confidence: Confidence,
     pub path: String,
     pub line: usize,
@@ -70,7 +93,6 @@ pub struct Finding {
     pub snippet: String,
     pub entropy: f64,
     pub fingerprint: String,
-    pub remediation: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -44,10 +44,10 @@ pub fn write(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()> {
         write_row(
             out,
             [
-                finding.rule_id.as_str(),
-                finding.rule_name.as_str(),
-                finding.provider.as_str(),
-                finding.severity.as_str(),
+                finding.rule.rule_id.as_str(),
+                finding.rule.rule_name.as_str(),
+                finding.rule.provider.as_str(),
+                finding.rule.severity.as_str(),
                 finding.confidence.as_str(),
                 finding.path.as_str(),
                 line.as_str(),

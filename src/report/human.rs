@@ -69,9 +69,9 @@ pub fn write(
             "  {}:{}  {}  {} [{}, {} confidence]",
             finding.line,
             finding.column,
-            style.paint("1", &finding.rule_id),
-            sanitize(&finding.rule_name),
-            style.severity(finding.severity),
+            style.paint("1", &finding.rule.rule_id),
+            sanitize(&finding.rule.rule_name),
+            style.severity(finding.rule.severity),
             finding.confidence.as_str(),
         )?;
         if let Some(commit) = &finding.commit {
@@ -117,16 +117,16 @@ pub fn write(
     writeln!(out, "{}", style.paint("1", "What to do"))?;
     let mut seen: Vec<&str> = Vec::new();
     for finding in findings {
-        if seen.contains(&finding.rule_id.as_str()) {
+        if seen.contains(&finding.rule.rule_id.as_str()) {
             continue;
         }
-        seen.push(&finding.rule_id);
+        seen.push(&finding.rule.rule_id);
         writeln!(
             out,
             "  {} ({}): {}",
-            style.paint("1", &finding.rule_id),
-            sanitize(&finding.provider),
-            sanitize(&finding.remediation)
+            style.paint("1", &finding.rule.rule_id),
+            sanitize(&finding.rule.provider),
+            sanitize(&finding.rule.remediation)
         )?;
     }
     if notes.incomplete.is_some() {

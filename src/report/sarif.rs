@@ -22,24 +22,24 @@ pub fn write(
     let mut rule_index: BTreeMap<&str, usize> = BTreeMap::new();
     let mut rules: Vec<Value> = Vec::new();
     for finding in findings {
-        if rule_index.contains_key(finding.rule_id.as_str()) {
+        if rule_index.contains_key(finding.rule.rule_id.as_str()) {
             continue;
         }
-        rule_index.insert(&finding.rule_id, rules.len());
+        rule_index.insert(&finding.rule.rule_id, rules.len());
         rules.push(json!({
-            "id": finding.rule_id,
-            "name": pascal_case(&finding.rule_id),
-            "shortDescription": { "text": finding.rule_name },
+            "id": finding.rule.rule_id,
+            "name": pascal_case(&finding.rule.rule_id),
+            "shortDescription": { "text": finding.rule.rule_name },
             "fullDescription": {
-                "text": format!("{} ({} credential)", finding.rule_name, finding.provider)
+                "text": format!("{} ({} credential)", finding.rule.rule_name, finding.rule.provider)
             },
-            "help": { "text": finding.remediation },
-            "defaultConfiguration": { "level": level(finding.severity) },
+            "help": { "text": finding.rule.remediation },
+            "defaultConfiguration": { "level": level(finding.rule.severity) },
             "properties": {
-                "provider": finding.provider,
-                "severity": finding.severity,
+                "provider": finding.rule.provider,
+                "severity": finding.rule.severity,
                 "tags": ["security", "secret"],
-                "security-severity": security_severity(finding.severity),
+                "security-severity": security_severity(finding.rule.severity),
             },
         }));
     }
@@ -83,13 +83,13 @@ pub fn write(
                 })
                 .collect();
             let mut result = json!({
-                "ruleId": finding.rule_id,
-                "ruleIndex": rule_index[finding.rule_id.as_str()],
-                "level": level(finding.severity),
+                "ruleId": finding.rule.rule_id,
+                "ruleIndex": rule_index[finding.rule.rule_id.as_str()],
+                "level": level(finding.rule.severity),
                 "message": {
                     "text": format!(
                         "{} found: {}{}",
-                        finding.rule_name,
+                        finding.rule.rule_name,
                         finding.secret,
                         if finding.occurrences.is_empty() {
                             String::new()

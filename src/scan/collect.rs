@@ -3,11 +3,11 @@
 //! One per walker thread, merged into the shared result once, when the thread finishes.
 
 use std::sync::atomic::Ordering;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use super::{Collected, Progress, ScanSettings, Summary};
 use crate::decode::{self, EncodedSpan};
-use crate::finding::{self, Finding, LineCounter, SourceKind};
+use crate::finding::{self, Finding, LineCounter, RuleInfo, SourceKind};
 use crate::matcher::{Matcher, RawMatch, Scratch};
 use crate::source::{Blob, BlobVisitor, SkipReason};
 use crate::suppress::{inline, SuppressReason};
@@ -27,6 +27,8 @@ pub(crate) struct Collector<'a> {
     decoded: Vec<Vec<u8>>,
     encoded_spans: Vec<Vec<EncodedSpan>>,
     findings: Vec<Finding>,
+    /// `RuleInfo` per rule index, shared by this collector's findings.
+    rule_infos: Vec<Option<Arc<RuleInfo>>>,
     summary: Summary,
     progress: &'a Progress,
     collected: &'a Mutex<Collected>,
@@ -61,6 +63,7 @@ impl<'a> Collector<'a> {
             decoded: Vec::new(),
             encoded_spans: Vec::new(),
             findings: Vec::new(),
+            rule_infos: Vec::new(),
             summary: Summary::default(),
             progress,
             collected,
@@ -115,11 +118,9 @@ impl<'a> Collector<'a> {
             finding::redact(secret)
         };
         let cell = self.notebook_cell(blob, place.start);
+        let rule_info = self.rule_info(found.rule_index);
         self.findings.push(Finding {
-            rule_id: rule.id.clone(),
-            rule_name: rule.name.clone(),
-            provider: rule.provider.clone(),
-            severity: rule.severity,
+            rule: rule_info,
             confidence: found.confidence,
             path: blob.path.to_string(),
             line: place.line,
@@ -135,7 +136,6 @@ impl<'a> Collector<'a> {
             secret: shown,
             entropy: (found.entropy * 100.0).round() / 100.0,
             fingerprint: finding::fingerprint(&rule.id, &hash),
-            remediation: rule.remediation.trim().to_string(),
             commit: None,
             author: None,
             email: None,
@@ -149,6 +149,16 @@ impl<'a> Collector<'a> {
             raw_secret: finding::RawSecret::new(secret),
             origin: blob.origin,
         });
+    }
+
+    /// The shared `RuleInfo` of a rule, made on its first finding in this collector.
+    fn rule_info(&mut self, rule_index: usize) -> Arc<RuleInfo> {
+        if self.rule_infos.len() <= rule_index {
+            self.rule_infos.resize(rule_index + 1, None);
+        }
+        self.rule_infos[rule_index]
+            .get_or_insert_with(|| Arc::new(RuleInfo::of(self.matcher.rule(rule_index))))
+            .clone()
     }
 
     /// For `.ipynb` blobs, the cell holding `offset` (cell starts computed once per blob).

@@ -103,7 +103,7 @@ fn attribute(
                     continue;
                 }
             }
-            let key = (finding.rule_id.clone(), finding.secret_hash);
+            let key = (finding.rule.rule_id.clone(), finding.secret_hash);
             groups
                 .entry(key.clone())
                 .or_insert_with(|| {
@@ -142,7 +142,7 @@ fn attribute(
                     continue;
                 }
             }
-            let key = (finding.rule_id.clone(), finding.secret_hash);
+            let key = (finding.rule.rule_id.clone(), finding.secret_hash);
             let candidates = groups.entry(key.clone()).or_insert_with(|| {
                 group_order.push(key);
                 Vec::new()
@@ -244,8 +244,13 @@ fn attribute(
         findings.push(finding);
     }
     findings.sort_by(|a, b| {
-        (&a.path, a.line, a.column, &a.rule_id, &a.commit)
-            .cmp(&(&b.path, b.line, b.column, &b.rule_id, &b.commit))
+        (&a.path, a.line, a.column, &a.rule.rule_id, &a.commit).cmp(&(
+            &b.path,
+            b.line,
+            b.column,
+            &b.rule.rule_id,
+            &b.commit,
+        ))
     });
     summary.history = Some(HistorySummary {
         refs: history.stats.refs,

@@ -357,12 +357,17 @@ pub(crate) fn run_with_progress_then(
 /// first in (path, line, column) order.
 pub fn group_by_credential(mut all: Vec<Finding>) -> Vec<Finding> {
     all.sort_by(|a, b| {
-        (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id))
+        (&a.path, a.line, a.column, &a.rule.rule_id).cmp(&(
+            &b.path,
+            b.line,
+            b.column,
+            &b.rule.rule_id,
+        ))
     });
     let mut grouped: Vec<Finding> = Vec::new();
     let mut index: HashMap<(String, [u8; 32]), usize> = HashMap::new();
     for finding in all {
-        let key = (finding.rule_id.clone(), finding.secret_hash);
+        let key = (finding.rule.rule_id.clone(), finding.secret_hash);
         match index.get(&key) {
             Some(&primary) => {
                 let occurrence = finding.occurrence();

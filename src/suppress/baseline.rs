@@ -125,7 +125,7 @@ impl Baseline {
             let hash = entry_hash(&self.salt, &finding);
             let mut matched = false;
             for (index, entry) in self.entries.iter().enumerate() {
-                if entry.rule_id == finding.rule_id && entry.hash == hash {
+                if entry.rule_id == finding.rule.rule_id && entry.hash == hash {
                     used[index] = true;
                     matched = true;
                 }
@@ -161,7 +161,7 @@ pub fn build(findings: &[Finding]) -> BaselineFile {
         entries: findings
             .iter()
             .map(|finding| BaselineEntry {
-                rule_id: finding.rule_id.clone(),
+                rule_id: finding.rule.rule_id.clone(),
                 hash: entry_hash(&salt, finding),
                 path: finding.path.clone(),
                 line: finding.line,
@@ -172,7 +172,7 @@ pub fn build(findings: &[Finding]) -> BaselineFile {
 
 fn entry_hash(salt: &[u8; 32], finding: &Finding) -> String {
     let mut hasher = blake3::Hasher::new_keyed(salt);
-    hasher.update(finding.rule_id.as_bytes());
+    hasher.update(finding.rule.rule_id.as_bytes());
     hasher.update(&[0]);
     hasher.update(&finding.secret_hash);
     hex(&hasher.finalize().as_bytes()[..20])
