@@ -70,6 +70,8 @@ pub struct Occurrence {
     pub path: String,
     pub line: usize,
     pub column: usize,
+    #[serde(skip)]
+    pub column_utf16: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
 }
@@ -86,6 +88,10 @@ pub struct Finding {
     pub path: String,
     pub line: usize,
     pub column: usize,
+    /// The column in UTF-16 code units, what SARIF declares (`columnKind`), for reports that
+    /// need it; `column` counts bytes.
+    #[serde(skip)]
+    pub column_utf16: usize,
     /// Jupyter notebooks: the 0-based index of the cell in the notebook's `cells` array.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cell: Option<usize>,
@@ -135,6 +141,7 @@ impl Finding {
             path: self.path.clone(),
             line: self.line,
             column: self.column,
+            column_utf16: self.column_utf16,
             commit: self.commit.clone(),
         }
     }
@@ -329,6 +336,39 @@ pub fn snippet(
     text.trim().trim_end_matches('\r').to_string()
 }
 
+/// 1-based columns in UTF-16 code units, for offsets asked in ascending order within a line:
+/// each call counts only the bytes since the previous one, so many findings on one minified
+/// line stay linear. Invalid UTF-8 counts one unit a byte (it is shown as U+FFFD).
+#[derive(Debug, Default)]
+pub struct Utf16Columns {
+    line_start: usize,
+    offset: usize,
+    units: usize,
+}
+
+impl Utf16Columns {
+    pub fn column(&mut self, haystack: &[u8], line_start: usize, offset: usize) -> usize {
+        if line_start != self.line_start || offset < self.offset {
+            *self = Utf16Columns {
+                line_start,
+                offset: line_start,
+                units: 0,
+            };
+        }
+        for &byte in &haystack[self.offset..offset] {
+            // A lead or ASCII byte starts a character; a 4-byte one is a surrogate pair.
+            if byte & 0xC0 != 0x80 {
+                self.units += 1;
+            }
+            if byte >= 0xF0 {
+                self.units += 1;
+            }
+        }
+        self.offset = offset;
+        self.units + 1
+    }
+}
+
 /// Turns byte offsets into 1-based (line, column) positions. Offsets must be asked for in
 /// ascending order; each call only counts the line breaks since the previous one, so a blob with
 /// many findings is still walked once.
@@ -376,6 +416,16 @@ mod tests {
         );
         assert_eq!(redact(b"hunter22"), "hu****");
         assert_eq!(redact(b"abc"), "****");
+    }
+
+    #[test]
+    fn utf16_columns_count_code_units() {
+        let line = "é😀x=SECRET".as_bytes();
+        let secret = line.len() - 6;
+        let mut columns = Utf16Columns::default();
+        // é is one unit, 😀 two, x and = one each: the secret starts at unit 6, column 6.
+        assert_eq!(columns.column(line, 0, secret), 6);
+        assert_eq!(columns.column(line, 0, 0), 1);
     }
 
     #[test]

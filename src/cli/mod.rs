@@ -209,6 +209,7 @@ fn merge(first: ScanOutcome, second: ScanOutcome, show_secrets: bool) -> ScanOut
             copy.path = place.path;
             copy.line = place.line;
             copy.column = place.column;
+            copy.column_utf16 = place.column_utf16;
             all.push(copy);
         }
     }

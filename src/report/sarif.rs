@@ -73,7 +73,7 @@ pub fn write(
                         "id": index + 1,
                         "physicalLocation": {
                             "artifactLocation": { "uri": uri(&place.path) },
-                            "region": { "startLine": place.line, "startColumn": place.column },
+                            "region": { "startLine": place.line, "startColumn": place.column_utf16 },
                         },
                     });
                     if let Some(commit) = &place.commit {
@@ -103,7 +103,7 @@ pub fn write(
                         "artifactLocation": { "uri": uri(&finding.path) },
                         "region": {
                             "startLine": finding.line,
-                            "startColumn": finding.column,
+                            "startColumn": finding.column_utf16,
                             "snippet": { "text": finding.snippet },
                         },
                     },

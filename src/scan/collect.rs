@@ -27,6 +27,8 @@ pub(crate) struct Collector<'a> {
     decoded: Vec<Vec<u8>>,
     encoded_spans: Vec<Vec<EncodedSpan>>,
     findings: Vec<Finding>,
+    /// UTF-16 columns of the current blob's findings, counted incrementally.
+    utf16_columns: finding::Utf16Columns,
     /// `RuleInfo` per rule index, shared by this collector's findings.
     rule_infos: Vec<Option<Arc<RuleInfo>>>,
     summary: Summary,
@@ -64,6 +66,7 @@ impl<'a> Collector<'a> {
             encoded_spans: Vec::new(),
             findings: Vec::new(),
             rule_infos: Vec::new(),
+            utf16_columns: finding::Utf16Columns::default(),
             summary: Summary::default(),
             progress,
             collected,
@@ -125,6 +128,11 @@ impl<'a> Collector<'a> {
             path: blob.path.to_string(),
             line: place.line,
             column: place.column,
+            column_utf16: self.utf16_columns.column(
+                blob.bytes,
+                place.start + 1 - place.column,
+                place.start,
+            ),
             cell,
             snippet: finding::snippet(
                 blob.bytes,
@@ -285,6 +293,7 @@ impl BlobVisitor for Collector<'_> {
         self.spans.clear();
         self.raw_on_lines.clear();
         self.cell_starts = None;
+        self.utf16_columns = finding::Utf16Columns::default();
         self.spans
             .extend(matches.iter().map(|found| (found.start, found.end)));
         let mut lines = LineCounter::new(blob.bytes);

@@ -222,6 +222,7 @@ fn attribute(
                     path: candidate.path.to_string(),
                     line: source.line,
                     column: source.column,
+                    column_utf16: source.column_utf16,
                     commit: Some(history.commits[candidate.commit as usize].id.to_string()),
                 }
             })

@@ -174,3 +174,17 @@ fn a_closed_pipe_never_exits_0() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "141");
 }
+
+#[test]
+fn sarif_columns_count_utf16_code_units_as_declared() {
+    let dir = Dir::new();
+    // Two accented letters and an emoji before the token: 7 bytes, 4 UTF-16 units.
+    dir.write("a.env", format!("é😀é T={}\n", github_token("ghp_", 31)));
+    let json = run(dir.command().args(["scan", ".", "--format", "json"]));
+    assert_eq!(json_findings(&json)[0]["column"], 12, "bytes in json");
+    let sarif = run(dir.command().args(["scan", ".", "--format", "sarif"]));
+    let log: serde_json::Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    assert_eq!(log["runs"][0]["columnKind"], "utf16CodeUnits");
+    let region = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(region["startColumn"], 8);
+}
