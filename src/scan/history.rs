@@ -262,6 +262,8 @@ fn attribute(
         submodules: history.stats.submodules,
         shallow: history.stats.shallow,
         partial_clone: history.stats.partial_clone,
+        unread_commits: history.stats.unread_commits,
+        truncated: history.stats.walk_stopped || history.stats.shallow_boundary_reached,
     });
     findings
 }

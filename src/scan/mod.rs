@@ -85,6 +85,10 @@ pub struct HistorySummary {
     pub submodules: u64,
     pub shallow: bool,
     pub partial_clone: bool,
+    /// Commits whose object or tree could not be read.
+    pub unread_commits: u64,
+    /// The walk stopped early, or reached a shallow clone's boundary: older history unscanned.
+    pub truncated: bool,
 }
 
 impl Summary {
@@ -108,15 +112,23 @@ impl Summary {
     /// archive entries past a limit, corrupt or encrypted): a clean result does not cover it.
     /// Binary files are out of scope by design and not counted here.
     pub fn incomplete(&self) -> Option<String> {
-        let parts: Vec<String> = [
+        let history = self.history.as_ref();
+        let mut parts: Vec<String> = [
             (self.skipped_oversize, "over the size limit"),
             (self.skipped_unreadable, "unreadable or missing"),
             (self.archive_items_unscanned, "archive entries not opened"),
+            (
+                history.map_or(0, |history| history.unread_commits),
+                "commits unreadable",
+            ),
         ]
         .into_iter()
         .filter(|(count, _)| *count > 0)
         .map(|(count, what)| format!("{count} {what}"))
         .collect();
+        if history.is_some_and(|history| history.truncated) {
+            parts.push("history older than a shallow boundary or an unreadable commit".into());
+        }
         (!parts.is_empty()).then(|| parts.join(", "))
     }
 

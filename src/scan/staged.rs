@@ -7,7 +7,7 @@ use crate::diagnostics::Diagnostics;
 use crate::finding::SourceKind;
 use crate::matcher::Matcher;
 use crate::source::staged::{self, StagedError};
-use crate::source::{Blob, BlobVisitor, TextAdmission};
+use crate::source::{Blob, BlobVisitor, SkipReason, TextAdmission};
 
 pub fn scan_staged(
     matcher: &Matcher,
@@ -16,13 +16,20 @@ pub fn scan_staged(
     settings: &ScanSettings,
     diagnostics: &Diagnostics,
 ) -> Result<ScanOutcome, StagedError> {
-    let files = staged::staged_files(directory, max_file_size, diagnostics)?;
+    let staged = staged::staged_files(directory, max_file_size, diagnostics)?;
+    let files = staged.files;
     let outcome = run_with_progress_then(
         settings,
         diagnostics,
         |progress, collected| {
             let mut collector = Collector::new(matcher, settings, progress, collected);
             let mut admission = TextAdmission::default();
+            for _ in 0..staged.oversize {
+                collector.skipped(SkipReason::Oversize, 0);
+            }
+            for _ in 0..staged.unreadable {
+                collector.skipped(SkipReason::Unreadable, 0);
+            }
             for (origin, file) in files.iter().enumerate() {
                 let Some(bytes) = admission.admit(&file.bytes, &mut collector) else {
                     continue;

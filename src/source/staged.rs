@@ -46,18 +46,27 @@ fn not_a_repository(directory: &Path) -> StagedError {
 }
 
 /// The staged files that differ from HEAD, each with the lines it adds.
+/// The staged files to scan, and what could not be read (counted so the scan is marked
+/// incomplete).
+#[derive(Default)]
+pub struct Staged {
+    pub files: Vec<StagedFile>,
+    pub oversize: u64,
+    pub unreadable: u64,
+}
+
 pub fn staged_files(
     directory: &Path,
     max_file_size: u64,
     diagnostics: &Diagnostics,
-) -> Result<Vec<StagedFile>, StagedError> {
+) -> Result<Staged, StagedError> {
     let repo = gix::ThreadSafeRepository::discover_with_environment_overrides(directory)
         .map_err(|_| not_a_repository(directory))?
         .to_thread_local();
     let index = match repo.open_index() {
         Ok(index) => index,
         // A repository where nothing was ever staged has no index file.
-        Err(error) if error.is_not_found() => return Ok(Vec::new()),
+        Err(error) if error.is_not_found() => return Ok(Staged::default()),
         Err(error) => {
             return Err(StagedError::Index {
                 message: error.to_string(),
@@ -74,7 +83,7 @@ pub fn staged_files(
         .map_err(|error| StagedError::Index {
             message: format!("cannot read HEAD's tree: {error}"),
         })?;
-    let mut files = Vec::new();
+    let mut staged = Staged::default();
     let mut warned_sparse = false;
     for entry in index.entries() {
         if entry
@@ -114,9 +123,13 @@ pub fn staged_files(
         let path_text = path.to_str_lossy().into_owned();
         let bytes = match read_blob(&repo, entry.id, max_file_size) {
             Ok(Some(bytes)) => bytes,
-            Ok(None) => continue,
+            Ok(None) => {
+                staged.oversize += 1;
+                continue;
+            }
             Err(message) => {
                 diagnostics.warn(format!("{path_text}: {message}"));
+                staged.unreadable += 1;
                 continue;
             }
         };
@@ -127,13 +140,13 @@ pub fn staged_files(
                 _ => None,
             },
         };
-        files.push(StagedFile {
+        staged.files.push(StagedFile {
             path: path_text,
             bytes,
             added_lines,
         });
     }
-    Ok(files)
+    Ok(staged)
 }
 
 /// A file's committed (HEAD) and staged (index) contents, `None` where it does not exist: the

@@ -48,6 +48,13 @@ pub struct HistoryStats {
     /// A partial clone (`--filter=blob:none` and friends): blobs may be missing by design, so
     /// they are counted and reported once instead of warned about one by one.
     pub partial_clone: bool,
+    /// Commits whose object or tree could not be read (each warned about): what they introduced
+    /// was not scanned.
+    pub unread_commits: u64,
+    /// The revision walk stopped at an unreadable object: older history was not reached.
+    pub walk_stopped: bool,
+    /// The walk reached a shallow clone's boundary: older history is not in this clone.
+    pub shallow_boundary_reached: bool,
 }
 
 pub struct History {
@@ -132,6 +139,7 @@ pub fn enumerate(
             Ok(info) => info,
             Err(error) => {
                 diagnostics.warn(format!("history walk stopped early: {error}"));
+                stats.walk_stopped = true;
                 break;
             }
         };
@@ -139,6 +147,7 @@ pub fn enumerate(
             Ok(commit) => commit,
             Err(error) => {
                 diagnostics.warn(format!("commit {}: cannot read: {error}", info.id));
+                stats.unread_commits += 1;
                 continue;
             }
         };
@@ -150,10 +159,12 @@ pub fn enumerate(
             Ok(tree) => tree.detach(),
             Err(error) => {
                 diagnostics.warn(format!("commit {}: cannot read its tree: {error}", info.id));
+                stats.unread_commits += 1;
                 continue;
             }
         };
         let parents = if is_boundary(&info.id) {
+            stats.shallow_boundary_reached = true;
             Vec::new()
         } else {
             commit.parent_ids().map(|id| id.detach()).collect()
@@ -189,6 +200,7 @@ pub fn enumerate(
     let mut differ = Differ::new();
     for (commit_index, introduced) in introductions.into_iter().enumerate() {
         let Some(introduced) = introduced else {
+            stats.unread_commits += 1;
             continue;
         };
         stats.submodules += introduced.submodules;
