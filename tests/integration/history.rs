@@ -300,6 +300,10 @@ fn shallow_clone_is_scanned_with_a_warning() {
         "{}",
         stderr(&output)
     );
+    assert_stderr_contains(
+        &output,
+        "INCOMPLETE: not scanned: history older than a shallow boundary",
+    );
     let findings = json_findings(&output);
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0]["path"], "a.env");

@@ -150,3 +150,15 @@ fn hook_install_refuses_a_foreign_hook_unless_forced_and_uninstall_keeps_it() {
     assert_eq!(output.status.code(), Some(0));
     assert!(!hook.exists());
 }
+
+#[test]
+fn a_staged_file_over_the_size_limit_makes_the_scan_incomplete() {
+    let repo = GitRepo::new();
+    repo.write("README.md", "hello\n");
+    repo.commit_all("initial");
+    repo.write("big.txt", "x".repeat(5000));
+    repo.git(&["add", "big.txt"]);
+    let output = staged(&repo, &["--max-file-size", "1000", "--fail-on-incomplete"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert_stderr_contains(&output, "INCOMPLETE: not scanned: 1 over the size limit");
+}
