@@ -49,12 +49,19 @@ pub enum HistoryError {
          repositories only so far. Scan its work tree with `leakhound scan` instead"
     )]
     Sha256 { path: PathBuf },
-    #[error("{path}: cannot open repository: {message}")]
-    Open { path: PathBuf, message: String },
+    #[error("{path}: cannot open repository: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error("invalid --range {spec:?}: {message}")]
     BadRange { spec: String, message: String },
-    #[error("cannot walk history: {message}")]
-    Walk { message: String },
+    #[error("cannot walk history: {source}")]
+    Walk {
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error("revision {revision:?}: {message}")]
     BadRevision { revision: String, message: String },
 }
@@ -87,7 +94,7 @@ pub fn open(path: &Path, threads: usize) -> Result<gix::Repository, HistoryError
         } else {
             HistoryError::Open {
                 path: path.to_path_buf(),
-                message: error.to_string(),
+                source: Box::new(error),
             }
         }
     })

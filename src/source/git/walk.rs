@@ -131,7 +131,7 @@ pub fn enumerate(
         .with_hidden(hidden)
         .all()
         .map_err(|error| HistoryError::Walk {
-            message: error.to_string(),
+            source: Box::new(error),
         })?;
     let mut raw: Vec<RawCommit> = Vec::new();
     for info in walk {
