@@ -113,7 +113,7 @@ pub struct Finding {
     pub status: Option<SecretStatus>,
     pub occurrences: Vec<Occurrence>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub decoded: Vec<String>,
+    pub decoded: Vec<crate::decode::Encoding>,
     pub source: SourceKind,
     /// Keyed hash of the raw secret: groups occurrences of one credential without keeping
     /// the secret itself around.

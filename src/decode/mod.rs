@@ -7,8 +7,9 @@ mod decoders;
 
 pub use decoders::decode;
 
-/// How a span is encoded; the name is what findings carry in `decoded`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a span is encoded; findings carry the chain in `decoded`, serialised by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Encoding {
     Base64,
     Hex,

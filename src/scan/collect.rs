@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use super::{Collected, Progress, ScanSettings, Summary};
-use crate::decode::{self, EncodedSpan};
+use crate::decode::{self, EncodedSpan, Encoding};
 use crate::finding::{self, Finding, LineCounter, RuleInfo, SourceKind};
 use crate::matcher::{Matcher, RawMatch, Scratch};
 use crate::source::{Blob, BlobVisitor, SkipReason};
@@ -45,7 +45,7 @@ struct Place<'b> {
     end: usize,
     line: usize,
     column: usize,
-    decoded: &'b [&'static str],
+    decoded: &'b [Encoding],
 }
 
 impl<'a> Collector<'a> {
@@ -151,7 +151,7 @@ impl<'a> Collector<'a> {
             commit_message: None,
             status: None,
             occurrences: Vec::new(),
-            decoded: place.decoded.iter().map(|name| name.to_string()).collect(),
+            decoded: place.decoded.to_vec(),
             source: blob.source,
             secret_hash: hash,
             raw_secret: finding::RawSecret::new(secret),
@@ -200,7 +200,7 @@ impl<'a> Collector<'a> {
         // Encoded spans are redacted in snippets too: they spell out a secret.
         let raw_spans = self.spans.len();
         let mut lines = LineCounter::new(blob.bytes);
-        let mut chain: Vec<&'static str> = Vec::with_capacity(depth);
+        let mut chain: Vec<Encoding> = Vec::with_capacity(depth);
         for span in &top_spans {
             let (line, column) = lines.position(span.start);
             chain.clear();
@@ -221,7 +221,7 @@ impl<'a> Collector<'a> {
         level: usize,
         line: usize,
         column: usize,
-        chain: &mut Vec<&'static str>,
+        chain: &mut Vec<Encoding>,
     ) {
         let mut buffer = std::mem::take(&mut self.decoded[level]);
         let ok = {
@@ -237,7 +237,7 @@ impl<'a> Collector<'a> {
         }
         self.summary.decoded_spans += 1;
         let reported = top.unwrap_or(span);
-        chain.push(span.encoding.name());
+        chain.push(span.encoding);
         let matches = self.matcher.scan(&buffer, &mut self.scratch).to_vec();
         if !matches.is_empty() {
             if !self.spans.contains(&(reported.start, reported.end)) {
