@@ -185,3 +185,12 @@ fn oversized_and_overfull_rule_files_are_refused_quickly() {
     assert_eq!(output.status.code(), Some(2));
     assert_stderr_contains(&output, "many.toml: more than 5000 user rules");
 }
+
+#[test]
+fn the_rule_pack_covers_at_least_500_rules_over_300_providers() {
+    let rules = load_builtin().expect("built-in rules load");
+    let providers: std::collections::HashSet<&str> =
+        rules.iter().map(|rule| rule.spec.provider.as_str()).collect();
+    assert!(rules.len() >= 500, "{} rules", rules.len());
+    assert!(providers.len() >= 300, "{} providers", providers.len());
+}
