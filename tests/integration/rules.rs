@@ -189,8 +189,10 @@ fn oversized_and_overfull_rule_files_are_refused_quickly() {
 #[test]
 fn the_rule_pack_covers_at_least_500_rules_over_300_providers() {
     let rules = load_builtin().expect("built-in rules load");
-    let providers: std::collections::HashSet<&str> =
-        rules.iter().map(|rule| rule.spec.provider.as_str()).collect();
+    let providers: std::collections::HashSet<&str> = rules
+        .iter()
+        .map(|rule| rule.spec.provider.as_str())
+        .collect();
     assert!(rules.len() >= 500, "{} rules", rules.len());
     assert!(providers.len() >= 300, "{} providers", providers.len());
 }
