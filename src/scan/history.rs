@@ -93,11 +93,48 @@ fn attribute(
     let mut suppressed_paths = 0u64;
     let mut suppressed_commits = 0u64;
     for (index, finding) in per_blob.iter().enumerate() {
-        if finding.source == SourceKind::CommitMessage {
-            let Some(commit) = history.commits.get(finding.origin) else {
-                continue;
+        // Where this per-blob finding was introduced: (commit, path its allowlist is checked on,
+        // reported path). A commit message has one place and no path to allowlist; a blob has
+        // every (path, commit) that introduced it.
+        let places: Vec<(u32, Option<&str>, Arc<str>)> =
+            if finding.source == SourceKind::CommitMessage {
+                if finding.origin >= history.commits.len() {
+                    continue;
+                }
+                vec![(finding.origin as u32, None, COMMIT_MESSAGE_PATH.into())]
+            } else {
+                let Some(blob) = history.blobs.get(finding.origin) else {
+                    continue;
+                };
+                // Findings inside an archive carry `first-path!inner`; every appearance gets
+                // the same inner suffix.
+                let inner_suffix = blob
+                    .appearances
+                    .first()
+                    .and_then(|first| finding.path.strip_prefix(&*first.path))
+                    .filter(|suffix| suffix.starts_with('!'))
+                    .unwrap_or("");
+                blob.appearances
+                    .iter()
+                    .map(|appearance| {
+                        let path = if inner_suffix.is_empty() {
+                            appearance.path.clone()
+                        } else {
+                            format!("{}{inner_suffix}", appearance.path).into()
+                        };
+                        (appearance.commit, Some(&*appearance.path), path)
+                    })
+                    .collect()
             };
-            if settings.allowlist.is_commit_allowed(&commit.id.to_string()) {
+        for (commit, allowlist_path, path) in places {
+            if allowlist_path.is_some_and(|path| settings.allowlist.is_path_allowed(path)) {
+                suppressed_paths += 1;
+                if !settings.no_suppress {
+                    continue;
+                }
+            }
+            let id = history.commits[commit as usize].id.to_string();
+            if settings.allowlist.is_commit_allowed(&id) {
                 suppressed_commits += 1;
                 if !settings.no_suppress {
                     continue;
@@ -112,51 +149,9 @@ fn attribute(
                 })
                 .push(Candidate {
                     finding: index,
-                    commit: finding.origin as u32,
-                    path: COMMIT_MESSAGE_PATH.into(),
+                    commit,
+                    path,
                 });
-            continue;
-        }
-        let Some(blob) = history.blobs.get(finding.origin) else {
-            continue;
-        };
-        // Findings inside an archive carry `first-path!inner`; every appearance gets the same
-        // inner suffix.
-        let inner_suffix = blob
-            .appearances
-            .first()
-            .and_then(|first| finding.path.strip_prefix(&*first.path))
-            .filter(|suffix| suffix.starts_with('!'))
-            .unwrap_or("");
-        for appearance in &blob.appearances {
-            let commit = &history.commits[appearance.commit as usize];
-            if settings.allowlist.is_path_allowed(&appearance.path) {
-                suppressed_paths += 1;
-                if !settings.no_suppress {
-                    continue;
-                }
-            }
-            if settings.allowlist.is_commit_allowed(&commit.id.to_string()) {
-                suppressed_commits += 1;
-                if !settings.no_suppress {
-                    continue;
-                }
-            }
-            let key = (finding.rule.rule_id.clone(), finding.secret_hash);
-            let candidates = groups.entry(key.clone()).or_insert_with(|| {
-                group_order.push(key);
-                Vec::new()
-            });
-            let path = if inner_suffix.is_empty() {
-                appearance.path.clone()
-            } else {
-                format!("{}{inner_suffix}", appearance.path).into()
-            };
-            candidates.push(Candidate {
-                finding: index,
-                commit: appearance.commit,
-                path,
-            });
         }
     }
     if suppressed_paths > 0 {

@@ -76,6 +76,8 @@ struct Expander<'a> {
     entries: u64,
     exhausted: bool,
     expanded: Expanded,
+    /// Binary entries are dropped; UTF-16 ones are decoded into its buffer.
+    admission: super::TextAdmission,
     visit: &'a mut dyn FnMut(&str, &[u8]),
     warn: &'a mut dyn FnMut(String),
 }
@@ -95,6 +97,7 @@ pub fn expand(
         entries: 0,
         exhausted: false,
         expanded: Expanded::default(),
+        admission: super::TextAdmission::default(),
         visit,
         warn,
     };
@@ -225,14 +228,8 @@ impl Expander<'_> {
         if is_archive(&data) {
             self.expand_at(&data, &path, depth + 1);
         } else {
-            match super::classify(&data) {
-                super::ContentKind::Text => (self.visit)(&path, &data),
-                super::ContentKind::Utf16 { big_endian } => {
-                    let mut decoded = Vec::new();
-                    super::decode_utf16(&data, big_endian, &mut decoded);
-                    (self.visit)(&path, &decoded);
-                }
-                super::ContentKind::Binary => {}
+            if let Some(text) = self.admission.text_as(super::classify(&data), &data) {
+                (self.visit)(&path, text);
             }
         }
     }

@@ -156,16 +156,23 @@ impl TextAdmission {
         bytes: &'b [u8],
         visitor: &mut V,
     ) -> Option<&'b [u8]> {
+        let text = self.text_as(kind, bytes);
+        if text.is_none() {
+            visitor.skipped(SkipReason::Binary, bytes.len() as u64);
+        }
+        text
+    }
+
+    /// The bytes to scan as text (decoded if UTF-16), or `None` for binary content; for callers
+    /// that count binary content themselves (or, inside archives, not at all).
+    pub fn text_as<'b>(&'b mut self, kind: ContentKind, bytes: &'b [u8]) -> Option<&'b [u8]> {
         match kind {
             ContentKind::Text => Some(bytes),
             ContentKind::Utf16 { big_endian } => {
                 decode_utf16(bytes, big_endian, &mut self.decoded);
                 Some(&self.decoded)
             }
-            ContentKind::Binary => {
-                visitor.skipped(SkipReason::Binary, bytes.len() as u64);
-                None
-            }
+            ContentKind::Binary => None,
         }
     }
 }

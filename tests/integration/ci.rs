@@ -290,11 +290,13 @@ mod configuration_from_the_base {
             "{}",
             stderr(&output)
         );
-        // --config-from names another revision: the root commit of a repository whose
-        // configuration came later has none.
-        let empty = repo.commit_all("x");
-        let _ = empty;
+        // --config-from is the user's explicit choice of revision, and wins over the base.
+        repo.write(".leakhound.toml", "[allowlist]\npaths = [\"**\"]\n");
+        repo.commit_all("allow everything");
         let output = repo.history(&["--range", &format!("{base}..HEAD"), "--config-from", "HEAD"]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert!(locations_of(&output).is_empty());
+        let output = repo.history(&["--range", &format!("{base}..HEAD")]);
         assert_eq!(locations_of(&output).len(), 1);
     }
 

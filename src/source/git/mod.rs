@@ -182,20 +182,17 @@ pub fn range_ends(
 pub fn uses_sha256(start: &Path) -> bool {
     let start = std::fs::canonicalize(start).unwrap_or_else(|_| start.to_path_buf());
     for directory in start.ancestors() {
-        for config in [directory.join(".git/config"), directory.join("config")] {
-            let Ok(text) = std::fs::read_to_string(&config) else {
-                continue;
-            };
-            if config.ends_with("config")
-                && !config.ends_with(".git/config")
-                && !directory.join("HEAD").is_file()
-            {
-                continue;
+        // A work tree's `.git/config`, or a bare repository's own `config` beside its HEAD.
+        let bare = directory
+            .join("HEAD")
+            .is_file()
+            .then(|| directory.join("config"));
+        for config in std::iter::once(directory.join(".git").join("config")).chain(bare) {
+            if let Ok(text) = std::fs::read_to_string(&config) {
+                return text.lines().any(|line| {
+                    line.trim().to_ascii_lowercase().replace(' ', "") == "objectformat=sha256"
+                });
             }
-            return text.lines().any(|line| {
-                let line = line.trim().to_ascii_lowercase().replace(' ', "");
-                line == "objectformat=sha256"
-            });
         }
     }
     false
