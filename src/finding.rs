@@ -111,6 +111,9 @@ pub struct Finding {
     pub commit_message: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<SecretStatus>,
+    /// Whether the provider accepts the credential (`--validate` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validation: Option<crate::validation::Validation>,
     pub occurrences: Vec<Occurrence>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub decoded: Vec<crate::decode::Encoding>,

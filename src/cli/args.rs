@@ -202,6 +202,31 @@ pub struct CommonArgs {
     /// partial scan.
     #[arg(long)]
     pub fail_on_incomplete: bool,
+
+    /// Ask each credential's provider whether it still works (rules with a validator; see
+    /// `rules list`). Sends the secret only to the hosts its rule lists, over HTTPS. Off by
+    /// default; a machine without network gets `unknown` for each, and the same exit status.
+    #[arg(long)]
+    pub validate: bool,
+
+    /// Seconds to wait for one provider's answer (--validate).
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=300), requires = "validate")]
+    pub validate_timeout: u16,
+
+    /// Report only findings their provider confirmed as live (--validate).
+    #[arg(long, requires = "validate")]
+    pub only_live: bool,
+
+    /// Which findings make the exit status 1: any finding (the default), or only those
+    /// confirmed live (needs --validate).
+    #[arg(long, value_enum, value_name = "WHICH", default_value_t = FailOn::Any)]
+    pub fail_on: FailOn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Any,
+    Live,
 }
 
 #[derive(Debug, Subcommand)]

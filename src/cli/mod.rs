@@ -10,6 +10,8 @@ mod rules_cmd;
 
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
@@ -23,8 +25,9 @@ use crate::scan::{self, ScanOutcome, ScanSettings};
 use crate::source::{self, DEFAULT_MAX_FILE_SIZE};
 use crate::suppress::baseline::{self, Baseline};
 use crate::suppress::{Allowlist, SuppressReason};
+use crate::validation::{self, ValidationStatus, Validators};
 
-use args::{Cli, Command, CommonArgs, HistoryArgs, HookCommand, ScanArgs, StagedArgs};
+use args::{Cli, Command, CommonArgs, FailOn, HistoryArgs, HookCommand, ScanArgs, StagedArgs};
 use config_source::ConfigSource;
 use output::Output;
 
@@ -92,7 +95,7 @@ fn scan_command(args: ScanArgs) -> Result<i32> {
             scan::scan_paths(&prepared.matcher, &walk, &prepared.settings, &diagnostics);
         outcome = merge(outcome, from_files, prepared.settings.show_secrets);
     }
-    Ok(emit(&args.common, outcome, prepared.baseline.as_ref())?.0)
+    Ok(emit(&args.common, outcome, &prepared)?.0)
 }
 
 fn history_command(args: HistoryArgs) -> Result<i32> {
@@ -135,7 +138,7 @@ fn history_command(args: HistoryArgs) -> Result<i32> {
         .as_ref()
         .is_some_and(|history| history.partial_clone);
     let missing = outcome.summary.missing_objects;
-    let status = emit(&args.common, outcome, prepared.baseline.as_ref())?.0;
+    let status = emit(&args.common, outcome, &prepared)?.0;
     if partial_clone && missing > 0 {
         let what = format!(
             "partial clone: {missing} blob{} not present, so not scanned",
@@ -170,7 +173,7 @@ fn staged_command(args: StagedArgs) -> Result<i32> {
         &prepared.settings,
         &diagnostics,
     )?;
-    let (status, reported) = emit(&args.common, outcome, prepared.baseline.as_ref())?;
+    let (status, reported) = emit(&args.common, outcome, &prepared)?;
     if status == EXIT_FINDINGS && reported > 0 {
         eprintln!(
             "leakhound: commit blocked: the staged change adds {} secret{}.\n\
@@ -222,6 +225,8 @@ fn merge(first: ScanOutcome, second: ScanOutcome, show_secrets: bool) -> ScanOut
 /// Everything built once from the arguments and config before any byte is read.
 struct Prepared {
     matcher: Matcher,
+    /// Each rule's validator, filled only with --validate.
+    validators: Validators,
     archives: Option<source::archive::Limits>,
     baseline: Option<Baseline>,
     settings: ScanSettings,
@@ -290,6 +295,20 @@ fn prepare(common: &CommonArgs, config: ConfigSource<'_>) -> Result<Prepared> {
         loaded.retain(|rule| !config.disabled_rules.contains(&rule.spec.id));
     }
     let disabled_rules = before - loaded.len();
+    if common.fail_on == FailOn::Live && !common.validate {
+        bail!("--fail-on live needs --validate: without it no finding is known to be live");
+    }
+    let validators: Validators = if common.validate {
+        loaded
+            .iter()
+            .filter_map(|rule| {
+                let check = rule.spec.validate.clone()?;
+                Some((rule.spec.id.clone(), Arc::new(check)))
+            })
+            .collect()
+    } else {
+        Validators::new()
+    };
     let matcher = Matcher::new(loaded.into_iter().map(|rule| rule.spec).collect())?;
     let allowlist = Allowlist::from_config(&config)
         .map_err(|problem| anyhow::anyhow!("{}: {problem}", config_origin(&config)))?;
@@ -306,6 +325,7 @@ fn prepare(common: &CommonArgs, config: ConfigSource<'_>) -> Result<Prepared> {
         .unwrap_or(DEFAULT_MAX_FILE_SIZE);
     Ok(Prepared {
         matcher,
+        validators,
         archives: (!common.no_archives).then(|| source::archive::Limits {
             max_depth: usize::from(common.archive_depth),
             ..source::archive::Limits::with_max_entry(max_file_size)
@@ -333,6 +353,47 @@ fn prepare(common: &CommonArgs, config: ConfigSource<'_>) -> Result<Prepared> {
     })
 }
 
+/// The validation stage: asks providers about the findings about to be reported, warns in one
+/// line about hosts it could not reach, and applies --only-live.
+fn validate(
+    common: &CommonArgs,
+    outcome: &mut ScanOutcome,
+    validators: &Validators,
+) -> Result<validation::StageReport> {
+    let endpoints = validation::Endpoints::for_this_build().map_err(anyhow::Error::msg)?;
+    let engine = validation::Engine::new(
+        validation::EngineOptions {
+            timeout: Duration::from_secs(u64::from(common.validate_timeout)),
+            ..Default::default()
+        },
+        endpoints,
+    );
+    let report = validation::validate_findings(&mut outcome.findings, validators, &engine);
+    if !report.hosts.unreachable.is_empty() {
+        eprintln!(
+            "leakhound: warning: validation could not reach {} ({}); findings for {} are \
+             `unknown`",
+            report.hosts.unreachable.join(", "),
+            "network unavailable or blocked",
+            if report.hosts.unreachable.len() == 1 {
+                "it"
+            } else {
+                "them"
+            }
+        );
+    }
+    if common.only_live {
+        outcome.findings.retain(|finding| {
+            finding
+                .validation
+                .as_ref()
+                .is_some_and(|validation| validation.status == ValidationStatus::Live)
+        });
+        outcome.summary.findings = outcome.findings.len() as u64;
+    }
+    Ok(report)
+}
+
 fn config_origin(config: &Config) -> String {
     config
         .origin
@@ -345,10 +406,10 @@ fn config_origin(config: &Config) -> String {
 fn emit(
     common: &CommonArgs,
     mut outcome: ScanOutcome,
-    baseline: Option<&Baseline>,
+    prepared: &Prepared,
 ) -> Result<(i32, usize)> {
     let mut stale = Vec::new();
-    if let Some(baseline) = baseline {
+    if let Some(baseline) = &prepared.baseline {
         let applied = baseline.apply(std::mem::take(&mut outcome.findings));
         outcome.findings = applied.kept;
         if applied.suppressed > 0 {
@@ -362,6 +423,11 @@ fn emit(
         outcome.summary.stale_baseline_entries = applied.stale.len() as u64;
         stale = applied.stale;
     }
+    let validated = if common.validate {
+        Some(validate(common, &mut outcome, &prepared.validators)?)
+    } else {
+        None
+    };
     let mut output = Output::open(common.output.as_deref())?;
     let colour = output.is_terminal() && std::env::var_os("NO_COLOR").is_none();
     {
@@ -410,6 +476,26 @@ fn emit(
     } else {
         let _ = writeln!(stderr, "leakhound: {summary}");
     }
+    if let Some(report) = &validated {
+        let _ = writeln!(
+            stderr,
+            "leakhound: validation: {} live, {} invalid, {} unknown ({} request{})",
+            report.live,
+            report.invalid,
+            report.unknown,
+            report.hosts.requests,
+            if report.hosts.requests == 1 { "" } else { "s" }
+        );
+    }
+    let fails = match common.fail_on {
+        FailOn::Any => !outcome.findings.is_empty(),
+        FailOn::Live => outcome.findings.iter().any(|finding| {
+            finding
+                .validation
+                .as_ref()
+                .is_some_and(|validation| validation.status == ValidationStatus::Live)
+        }),
+    };
     let incomplete = outcome.summary.incomplete();
     let status = if common.write_baseline.is_some() {
         EXIT_CLEAN
@@ -420,7 +506,7 @@ fn emit(
              --fail-on-incomplete"
         );
         EXIT_ERROR
-    } else if !outcome.findings.is_empty() || (common.fail_on_stale && !stale.is_empty()) {
+    } else if fails || (common.fail_on_stale && !stale.is_empty()) {
         EXIT_FINDINGS
     } else {
         EXIT_CLEAN

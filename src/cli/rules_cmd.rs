@@ -41,6 +41,8 @@ fn list(format: ListFormat, extra: &[PathBuf]) -> Result<i32> {
                         "severity": rule.spec.severity,
                         "confidence": rule.spec.confidence,
                         "keywords": rule.spec.keywords,
+                        "validates": rule.spec.validate.is_some(),
+                        "revokes": rule.spec.revoke.is_some(),
                         "file": rule.origin.display().to_string(),
                     })
                 })
@@ -57,20 +59,34 @@ fn list(format: ListFormat, extra: &[PathBuf]) -> Result<i32> {
                 .unwrap_or(8);
             writeln!(
                 out,
-                "{:id_width$}  {:provider_width$}  {:8}  CONFIDENCE",
-                "ID", "PROVIDER", "SEVERITY"
+                "{:id_width$}  {:provider_width$}  {:8}  {:10}  LIVE CHECK",
+                "ID", "PROVIDER", "SEVERITY", "CONFIDENCE"
             )?;
             for rule in &loaded {
+                let live_check = match (&rule.spec.validate, &rule.spec.revoke) {
+                    (Some(_), Some(_)) => "validate, revoke",
+                    (Some(_), None) => "validate",
+                    (None, Some(_)) => "revoke",
+                    (None, None) => "-",
+                };
                 writeln!(
                     out,
-                    "{:id_width$}  {:provider_width$}  {:8}  {}",
+                    "{:id_width$}  {:provider_width$}  {:8}  {:10}  {live_check}",
                     rule.spec.id,
                     rule.spec.provider,
                     rule.spec.severity.as_str(),
                     rule.spec.confidence.as_str()
                 )?;
             }
-            writeln!(out, "{} rules", loaded.len())?;
+            let validated = loaded
+                .iter()
+                .filter(|rule| rule.spec.validate.is_some())
+                .count();
+            writeln!(
+                out,
+                "{} rules, {validated} with a live validator (--validate)",
+                loaded.len()
+            )?;
         }
     }
     Ok(EXIT_CLEAN)
@@ -83,6 +99,20 @@ fn show(id: &str, extra: &[PathBuf]) -> Result<i32> {
     };
     let mut out = std::io::stdout().lock();
     writeln!(out, "# from {}", rule.origin.display())?;
+    for (what, check) in [
+        ("validated", &rule.spec.validate),
+        ("revoked", &rule.spec.revoke),
+    ] {
+        if let Some(check) = check {
+            writeln!(
+                out,
+                "# {what} with {} {}; the secret is sent only to: {}",
+                check.method,
+                check.url,
+                check.hosts.join(", ")
+            )?;
+        }
+    }
     let wrapper = serde_json::json!({ "rule": [rule.spec] });
     write!(out, "{}", toml::to_string_pretty(&wrapper)?)?;
     Ok(EXIT_CLEAN)

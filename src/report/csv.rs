@@ -27,6 +27,8 @@ const HEADER: &[&str] = &[
     "status",
     "occurrences",
     "source",
+    "validation",
+    "validation_identity",
 ];
 
 pub fn write(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()> {
@@ -41,6 +43,21 @@ pub fn write(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()> {
             crate::finding::SecretStatus::Removed => "removed",
         });
         let source = finding.source.as_str();
+        let validation = finding
+            .validation
+            .as_ref()
+            .map_or("", |validation| validation.status.as_str());
+        let identity = finding
+            .validation
+            .as_ref()
+            .map_or(String::new(), |validation| {
+                validation
+                    .identity
+                    .iter()
+                    .map(|(label, value)| format!("{label}={value}"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            });
         write_row(
             out,
             [
@@ -63,6 +80,8 @@ pub fn write(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()> {
                 status.unwrap_or(""),
                 occurrences.as_str(),
                 source,
+                validation,
+                identity.as_str(),
             ],
         )?;
     }

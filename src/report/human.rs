@@ -86,6 +86,28 @@ pub fn write(
             )?;
         }
         writeln!(out, "      secret: {}", sanitize(&finding.secret))?;
+        if let Some(validation) = &finding.validation {
+            let code = match validation.status {
+                crate::validation::ValidationStatus::Live => "1;31",
+                crate::validation::ValidationStatus::Invalid => "32",
+                crate::validation::ValidationStatus::Unknown => "33",
+            };
+            write!(
+                out,
+                "      validation: {} ({})",
+                style.paint(code, validation.status.as_str()),
+                sanitize(&validation.detail)
+            )?;
+            if !validation.identity.is_empty() {
+                let identity: Vec<String> = validation
+                    .identity
+                    .iter()
+                    .map(|(label, value)| format!("{label}={}", sanitize(value)))
+                    .collect();
+                write!(out, "; identity: {}", identity.join(", "))?;
+            }
+            writeln!(out)?;
+        }
         writeln!(
             out,
             "      {}",

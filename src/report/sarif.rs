@@ -64,6 +64,9 @@ pub fn write(
             if let Some(status) = finding.status {
                 properties.insert("status".into(), json!(status));
             }
+            if let Some(validation) = &finding.validation {
+                properties.insert("validation".into(), json!(validation));
+            }
             let related: Vec<Value> = finding
                 .occurrences
                 .iter()

@@ -2,6 +2,8 @@
 //! `matcher`. `deny_unknown_fields` everywhere: a misspelt key must be an error, never a rule that
 //! silently lost its entropy floor.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// One rule file: a list of `[[rule]]` tables.
@@ -118,6 +120,97 @@ pub struct RuleSpec {
     pub examples: Vec<String>,
     #[serde(default)]
     pub negative_examples: Vec<String>,
+    /// How to ask the provider whether a found credential works (`--validate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validate: Option<HttpCheck>,
+    /// How to revoke a found credential through the provider's own API (`leakhound revoke`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoke: Option<HttpCheck>,
+}
+
+/// One HTTP request to a provider and how to read its answer: the validator (`[rule.validate]`)
+/// and the revocation (`[rule.revoke]`) of a rule. Data, not code, so a provider is added by
+/// reading its documentation and writing TOML; only signatures (`sign`) need code.
+///
+/// Strings marked "template" substitute `{{secret}}` and `{{NAME}}` for each entry of `parts`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpCheck {
+    /// The only hosts this request may reach (the URL's host must be one of them); a redirect
+    /// elsewhere is refused. Shown by `rules show` so a user can see where a secret would go.
+    pub hosts: Vec<String>,
+    /// GET, POST, PUT, PATCH, DELETE or HEAD.
+    pub method: String,
+    /// Template; must be `https://` with a literal host from `hosts`.
+    pub url: String,
+    /// Header name to template.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// HTTP basic authentication, both fields templates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basic_auth: Option<BasicAuth>,
+    /// Raw request body (template); give `content_type` with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// Form fields sent as `application/x-www-form-urlencoded` (values are templates).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub form: BTreeMap<String, String>,
+    /// Request signing done in code (AWS SigV4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign: Option<SignSpec>,
+    /// Other parts of a multi-part credential: template name to the id of the rule that finds
+    /// that part. The part is taken from the nearest finding of that rule in the same file.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parts: BTreeMap<String, String>,
+    /// The answer that means "works" (validate) or "revoked" (revoke).
+    pub success: ResponseCondition,
+    /// The answer that means "does not work" (validate) or "could not revoke". Without it,
+    /// HTTP 401 and 403 mean that.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<ResponseCondition>,
+    /// Label to a place in the success answer naming whom the credential belongs to: a JSON
+    /// pointer (`/login`) or an XML element (`<Arn>`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub identity: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasicAuth {
+    pub username: String,
+    #[serde(default)]
+    pub password: String,
+}
+
+/// Request signing schemes implemented in code.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, tag = "scheme")]
+pub enum SignSpec {
+    /// AWS Signature Version 4 over the whole request.
+    #[serde(rename = "aws-sigv4")]
+    AwsSigV4 {
+        service: String,
+        region: String,
+        /// Template for the access key id, usually a part (`{{key_id}}`).
+        access_key_id: String,
+        /// Template for the secret access key, usually `{{secret}}`.
+        secret_access_key: String,
+    },
+}
+
+/// A test on an HTTP answer: every listed element must hold.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseCondition {
+    /// The status must be one of these (empty: any 2xx).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub status: Vec<u16>,
+    /// JSON pointer to the value it must equal; an array lists accepted values.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub json: BTreeMap<String, toml::Value>,
+    /// Text the body must contain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_contains: Option<String>,
 }
 
 fn default_true() -> bool {

@@ -5,7 +5,7 @@
 
 use regex::bytes::Regex;
 
-use crate::rules::model::RuleSpec;
+use crate::rules::model::{HttpCheck, RuleSpec, SignSpec};
 
 /// Shortest keyword we accept: shorter ones fire on nearly every file and swamp the regex stage.
 pub const MIN_KEYWORD_LEN: usize = 3;
@@ -61,7 +61,161 @@ pub fn validate_structure(spec: &RuleSpec) -> Result<(), String> {
             "reach_before/reach_after may be at most {MAX_REACH}"
         ));
     }
+    if let Some(check) = &spec.validate {
+        validate_http_check(check).map_err(|problem| format!("validate: {problem}"))?;
+    }
+    if let Some(check) = &spec.revoke {
+        validate_http_check(check).map_err(|problem| format!("revoke: {problem}"))?;
+    }
     Ok(())
+}
+
+/// HTTP methods a validator or revocation may use.
+pub const HTTP_METHODS: [&str; 6] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
+
+/// Checks a `[rule.validate]` or `[rule.revoke]` block: the secret can only go over HTTPS to a
+/// host the block lists, and every template names something that exists.
+pub fn validate_http_check(check: &HttpCheck) -> Result<(), String> {
+    if check.hosts.is_empty() {
+        return Err("hosts is empty: list the provider hosts the secret may be sent to".into());
+    }
+    for host in &check.hosts {
+        let valid = !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+        if !valid {
+            return Err(format!("host {host:?} is not a lowercase DNS name"));
+        }
+    }
+    if !HTTP_METHODS.contains(&check.method.as_str()) {
+        return Err(format!(
+            "method {:?} is not one of {}",
+            check.method,
+            HTTP_METHODS.join(", ")
+        ));
+    }
+    let host = url_host(&check.url).ok_or_else(|| {
+        format!(
+            "url {:?} must start with https:// and a literal host",
+            check.url
+        )
+    })?;
+    if !check.hosts.iter().any(|allowed| allowed == host) {
+        return Err(format!(
+            "url host {host:?} is not in hosts {:?}",
+            check.hosts
+        ));
+    }
+    if check.body.is_some() && !check.form.is_empty() {
+        return Err("give body or form, not both".into());
+    }
+    for (name, rule_id) in &check.parts {
+        if name == "secret" || !is_template_name(name) {
+            return Err(format!(
+                "part name {name:?} must be lowercase letters, digits and '_' (and not `secret`)"
+            ));
+        }
+        if !is_kebab_case(rule_id) {
+            return Err(format!(
+                "part {name:?} names rule {rule_id:?}, not a rule id"
+            ));
+        }
+    }
+    let mut templates: Vec<&str> = vec![&check.url];
+    templates.extend(check.headers.values().map(String::as_str));
+    templates.extend(check.form.values().map(String::as_str));
+    templates.extend(check.body.as_deref());
+    if let Some(auth) = &check.basic_auth {
+        templates.push(&auth.username);
+        templates.push(&auth.password);
+    }
+    if let Some(SignSpec::AwsSigV4 {
+        access_key_id,
+        secret_access_key,
+        ..
+    }) = &check.sign
+    {
+        templates.push(access_key_id);
+        templates.push(secret_access_key);
+    }
+    let mut uses_secret = false;
+    for template in templates {
+        for name in template_names(template)? {
+            if name == "secret" {
+                uses_secret = true;
+            } else if !check.parts.contains_key(name) {
+                return Err(format!(
+                    "template {{{{{name}}}}} is neither `secret` nor a name in parts"
+                ));
+            }
+        }
+    }
+    if !uses_secret {
+        return Err("no template uses {{secret}}".into());
+    }
+    for condition in std::iter::once(&check.success).chain(check.failure.as_ref()) {
+        for status in &condition.status {
+            if !(100..=599).contains(status) {
+                return Err(format!("status {status} is not an HTTP status"));
+            }
+        }
+        for pointer in condition.json.keys() {
+            if !pointer.starts_with('/') {
+                return Err(format!(
+                    "json key {pointer:?} must be a JSON pointer (`/field`)"
+                ));
+            }
+        }
+    }
+    for (label, place) in &check.identity {
+        let pointer = place.starts_with('/');
+        let element = place.len() > 2 && place.starts_with('<') && place.ends_with('>');
+        if !pointer && !element {
+            return Err(format!(
+                "identity {label:?} must be a JSON pointer (`/login`) or an XML element (`<Arn>`)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The literal host of an `https://` URL, if it has one (no template in the host).
+pub fn url_host(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("https://")?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let host = &rest[..end];
+    let valid = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    valid.then_some(host)
+}
+
+/// The names used in `{{name}}` templates, in order.
+pub fn template_names(template: &str) -> Result<Vec<&str>, String> {
+    let mut names = Vec::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let end = after
+            .find("}}")
+            .ok_or_else(|| format!("unclosed `{{{{` in template {template:?}"))?;
+        let name = &after[..end];
+        if !is_template_name(name) {
+            return Err(format!("{{{{{name}}}}} is not a template name"));
+        }
+        names.push(name);
+        rest = &after[end + 2..];
+    }
+    Ok(names)
+}
+
+fn is_template_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// Compiles a rule's regex the one way the matcher does.

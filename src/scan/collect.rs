@@ -150,6 +150,7 @@ impl<'a> Collector<'a> {
             date: None,
             commit_message: None,
             status: None,
+            validation: None,
             occurrences: Vec::new(),
             decoded: place.decoded.to_vec(),
             source: blob.source,

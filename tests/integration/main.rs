@@ -1,6 +1,7 @@
 //! One integration-test binary (links are slow on two cores), with modules by theme. Every test
 //! runs the real `leakhound` binary on inputs it builds in a fresh temp dir.
 
+mod mock_http;
 mod util;
 
 mod accuracy;
@@ -16,3 +17,4 @@ mod robustness;
 mod rules;
 mod scan;
 mod staged;
+mod validation;

@@ -1,0 +1,252 @@
+//! Live validation (`--validate`): asks each credential's provider whether it still works, with
+//! the request its rule's `[rule.validate]` block describes, and revocation (`leakhound
+//! revoke`). It runs after grouping and suppression, on the findings that will be reported,
+//! and is the only stage that reads `Finding::raw_secret` besides redaction. See
+//! docs/ARCHITECTURE.md.
+
+pub mod http;
+pub mod request;
+pub mod sigv4;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::finding::Finding;
+use crate::rules::model::HttpCheck;
+
+pub use http::{Endpoints, Engine, EngineOptions, HostReport, Job};
+pub use request::{Values, Verdict};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ValidationStatus {
+    /// The provider accepted the credential.
+    Live,
+    /// The provider rejected it: revoked, expired or never valid.
+    Invalid,
+    /// No answer either way: network, rate limit, missing part, unexpected answer.
+    Unknown,
+}
+
+impl ValidationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ValidationStatus::Live => "live",
+            ValidationStatus::Invalid => "invalid",
+            ValidationStatus::Unknown => "unknown",
+        }
+    }
+}
+
+/// A finding's validation result, as every report format shows it. Never holds a response
+/// body, only what the rule lifts into `identity`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Validation {
+    pub status: ValidationStatus,
+    pub detail: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub identity: BTreeMap<String, String>,
+}
+
+impl From<Verdict> for Validation {
+    fn from(verdict: Verdict) -> Validation {
+        Validation {
+            status: verdict.status,
+            detail: verdict.detail,
+            identity: verdict.identity,
+        }
+    }
+}
+
+/// Each rule's validator, by rule id.
+pub type Validators = HashMap<String, Arc<HttpCheck>>;
+
+/// What the stage did, for the summary and the warning line.
+#[derive(Debug, Default, Clone)]
+pub struct StageReport {
+    pub validated: usize,
+    pub live: usize,
+    pub invalid: usize,
+    pub unknown: usize,
+    pub hosts: HostReport,
+}
+
+/// Most pairings tried for one finding when several candidates for a part sit in its file.
+const MAX_PAIRINGS: usize = 3;
+
+/// Validates every finding whose rule has a validator, sets `Finding::validation`, and gives the
+/// other part of a live multi-part credential the same result. Each distinct (rule, credential)
+/// is asked once per run, however many findings carry it.
+pub fn validate_findings(
+    findings: &mut [Finding],
+    validators: &Validators,
+    engine: &Engine,
+) -> StageReport {
+    let mut jobs: Vec<Job<'_>> = Vec::new();
+    let mut job_index: HashMap<(String, Values), usize> = HashMap::new();
+    // Per finding: the jobs to try in order, each with the findings that supplied its parts.
+    let mut plans: Vec<Option<Result<Vec<(usize, Vec<usize>)>, String>>> = Vec::new();
+    for (index, finding) in findings.iter().enumerate() {
+        let Some(check) = validators.get(&finding.rule.rule_id) else {
+            plans.push(None);
+            continue;
+        };
+        let secret = String::from_utf8_lossy(finding.raw_secret.bytes()).into_owned();
+        let pairings = match pairings(findings, index, check) {
+            Ok(pairings) => pairings,
+            Err(missing) => {
+                plans.push(Some(Err(missing)));
+                continue;
+            }
+        };
+        let mut plan = Vec::new();
+        for partners in pairings {
+            let mut values = Values::new();
+            values.insert("secret".into(), secret.clone());
+            for ((name, _), &partner) in check.parts.iter().zip(&partners) {
+                let part = String::from_utf8_lossy(findings[partner].raw_secret.bytes());
+                values.insert(name.clone(), part.into_owned());
+            }
+            let key = (finding.rule.rule_id.clone(), values);
+            let job = *job_index.entry(key.clone()).or_insert_with(|| {
+                jobs.push(Job {
+                    check,
+                    values: key.1,
+                });
+                jobs.len() - 1
+            });
+            plan.push((job, partners));
+        }
+        plans.push(Some(Ok(plan)));
+    }
+    let (verdicts, hosts) = engine.run(&jobs);
+    let mut report = StageReport {
+        hosts,
+        ..StageReport::default()
+    };
+    let mut partner_results: Vec<(usize, Validation)> = Vec::new();
+    for (index, plan) in plans.into_iter().enumerate() {
+        let validation = match plan {
+            None => continue,
+            Some(Err(missing)) => Validation {
+                status: ValidationStatus::Unknown,
+                detail: missing,
+                identity: BTreeMap::new(),
+            },
+            Some(Ok(plan)) => {
+                // The best answer over the pairings tried: live, then invalid, then unknown.
+                let best = plan
+                    .iter()
+                    .min_by_key(|(job, _)| verdicts[*job].status)
+                    .expect("a plan has at least one pairing");
+                if verdicts[best.0].status == ValidationStatus::Live {
+                    for &partner in &best.1 {
+                        let finding = &findings[index];
+                        partner_results.push((
+                            partner,
+                            Validation {
+                                status: ValidationStatus::Live,
+                                detail: format!(
+                                    "live together with the {} at {}:{}",
+                                    finding.rule.rule_id, finding.path, finding.line
+                                ),
+                                identity: verdicts[best.0].identity.clone(),
+                            },
+                        ));
+                    }
+                }
+                Validation::from(verdicts[best.0].clone())
+            }
+        };
+        let secrets = [findings[index].raw_secret.bytes()];
+        findings[index].validation = Some(scrub(validation, &secrets));
+    }
+    for (partner, validation) in partner_results {
+        if findings[partner].validation.is_none() {
+            findings[partner].validation = Some(validation);
+        }
+    }
+    for finding in findings.iter() {
+        let Some(validation) = &finding.validation else {
+            continue;
+        };
+        report.validated += 1;
+        match validation.status {
+            ValidationStatus::Live => report.live += 1,
+            ValidationStatus::Invalid => report.invalid += 1,
+            ValidationStatus::Unknown => report.unknown += 1,
+        }
+    }
+    report
+}
+
+/// The findings that can supply each part of `check` for `findings[index]`: same file (path
+/// and commit), nearest line first. `Err` names the first part nothing can supply.
+fn pairings(
+    findings: &[Finding],
+    index: usize,
+    check: &HttpCheck,
+) -> Result<Vec<Vec<usize>>, String> {
+    if check.parts.is_empty() {
+        return Ok(vec![Vec::new()]);
+    }
+    let finding = &findings[index];
+    let mut per_part: Vec<Vec<usize>> = Vec::new();
+    for rule_id in check.parts.values() {
+        let mut candidates: Vec<usize> = (0..findings.len())
+            .filter(|&other| {
+                other != index
+                    && findings[other].rule.rule_id == *rule_id
+                    && same_file(finding, &findings[other])
+            })
+            .collect();
+        if candidates.is_empty() {
+            return Err(format!(
+                "not checked: needs the {rule_id} that goes with it, and none was found in the \
+                 same file"
+            ));
+        }
+        candidates.sort_by_key(|&other| findings[other].line.abs_diff(finding.line));
+        per_part.push(candidates);
+    }
+    // Vary the first part over its nearest candidates; the others take their nearest.
+    let first = &per_part[0];
+    Ok(first
+        .iter()
+        .take(MAX_PAIRINGS)
+        .map(|&candidate| {
+            std::iter::once(candidate)
+                .chain(per_part[1..].iter().map(|candidates| candidates[0]))
+                .collect()
+        })
+        .collect())
+}
+
+/// Whether two findings share a file: a place (path, commit) of one is a place of the other.
+fn same_file(a: &Finding, b: &Finding) -> bool {
+    let places = |finding: &Finding| -> Vec<(String, Option<String>)> {
+        std::iter::once((finding.path.clone(), finding.commit.clone()))
+            .chain(
+                finding
+                    .occurrences
+                    .iter()
+                    .map(|place| (place.path.clone(), place.commit.clone())),
+            )
+            .collect()
+    };
+    let theirs = places(b);
+    places(a).iter().any(|place| theirs.contains(place))
+}
+
+/// Drops identity values that carry one of the credential's own parts (a provider that echoes
+/// the token back must not put it in the report).
+fn scrub(mut validation: Validation, secrets: &[&[u8]]) -> Validation {
+    validation.identity.retain(|_, value| {
+        !secrets.iter().any(|secret| {
+            !secret.is_empty() && memchr::memmem::find(value.as_bytes(), secret).is_some()
+        })
+    });
+    validation
+}
