@@ -47,6 +47,38 @@ histories (submodule entries are counted, not entered)."
     /// List, show and check detection rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Revoke a leaked credential through its provider's own API (rules with a revocation;
+    /// `rules list` shows which). Takes the secret from standard input (a raw secret with
+    /// --rule, or one JSON finding from a report made with --show-secrets), or a finding by
+    /// fingerprint from such a report. Asks before revoking unless --yes.
+    Revoke(RevokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// The rule that finds the secret given on standard input.
+    #[arg(long, value_name = "RULE_ID", conflicts_with = "report")]
+    pub rule: Option<String>,
+
+    /// A json or jsonl report written with --show-secrets to take the finding from.
+    #[arg(long, value_name = "FILE", requires = "fingerprint")]
+    pub report: Option<PathBuf>,
+
+    /// The fingerprint of the finding in --report to revoke.
+    #[arg(long, value_name = "FINGERPRINT", requires = "report")]
+    pub fingerprint: Option<String>,
+
+    /// Revoke without asking.
+    #[arg(long)]
+    pub yes: bool,
+
+    /// Seconds to wait for the provider's answer.
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=300))]
+    pub timeout: u16,
+
+    /// Include rules from this file or directory too (repeatable).
+    #[arg(long = "rules", value_name = "FILE|DIR")]
+    pub rules: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@ pub mod args;
 mod config_source;
 mod hook;
 mod output;
+mod revoke;
 mod rules_cmd;
 
 use std::io::{BufWriter, IsTerminal, Write};
@@ -46,6 +47,7 @@ pub fn run() -> Result<i32> {
         Command::Hook(HookCommand::Install { force, repo }) => hook::install(&repo, force),
         Command::Hook(HookCommand::Uninstall { repo }) => hook::uninstall(&repo),
         Command::Rules(command) => rules_cmd::run(command),
+        Command::Revoke(args) => revoke::run(args),
     }
 }
 
@@ -371,10 +373,9 @@ fn validate(
     let report = validation::validate_findings(&mut outcome.findings, validators, &engine);
     if !report.hosts.unreachable.is_empty() {
         eprintln!(
-            "leakhound: warning: validation could not reach {} ({}); findings for {} are \
-             `unknown`",
+            "leakhound: warning: validation could not reach {} (network unavailable or \
+             blocked); findings for {} are `unknown`",
             report.hosts.unreachable.join(", "),
-            "network unavailable or blocked",
             if report.hosts.unreachable.len() == 1 {
                 "it"
             } else {

@@ -17,7 +17,7 @@ pub fn run(command: RulesCommand) -> Result<i32> {
     }
 }
 
-fn all_rules(extra: &[PathBuf]) -> Result<Vec<LoadedRule>> {
+pub(super) fn all_rules(extra: &[PathBuf]) -> Result<Vec<LoadedRule>> {
     let mut loaded = rules::load_builtin()?;
     for path in extra {
         loaded.extend(rules::load_path(path)?);

@@ -292,6 +292,7 @@ impl Engine {
                     contact.reached = false;
                     return (unknown(reason), contact);
                 }
+                Err(Failure::Final(reason)) => return (unknown(reason), contact),
                 Err(Failure::Transient(reason)) => {
                     if attempt < self.options.retries {
                         std::thread::sleep(self.options.backoff * 2u32.pow(attempt));
@@ -370,8 +371,10 @@ struct Contact {
 enum Failure {
     /// DNS, connect or TLS failure: the host is not reachable from here; not retried.
     Unreachable(String),
-    /// A timeout or dropped connection after connecting: worth another try.
+    /// A dropped connection after connecting: worth another try.
     Transient(String),
+    /// A timeout: trying again would only wait as long again.
+    Final(String),
 }
 
 fn classify(error: ureq::Error) -> Failure {
@@ -384,7 +387,7 @@ fn classify(error: ureq::Error) -> Failure {
             if text.contains("Connect") || text.contains("Resolve") {
                 Failure::Unreachable("network: connect timed out".into())
             } else {
-                Failure::Transient("network: timed out".into())
+                Failure::Final("network: timed out waiting for the provider".into())
             }
         }
         Error::Io(io) => match io.kind() {
@@ -395,7 +398,7 @@ fn classify(error: ureq::Error) -> Failure {
                 Failure::Unreachable(format!("network: {}", io.kind()))
             }
             std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
-                Failure::Transient("network: timed out".into())
+                Failure::Final("network: timed out waiting for the provider".into())
             }
             kind => Failure::Transient(format!("network: {kind}")),
         },

@@ -73,6 +73,10 @@ pub struct StageReport {
     pub hosts: HostReport,
 }
 
+/// Per validated finding: the jobs to try in order, each with the findings that supplied its
+/// parts; or why it cannot be asked (a part is missing).
+type Plan = Result<Vec<(usize, Vec<usize>)>, String>;
+
 /// Most pairings tried for one finding when several candidates for a part sit in its file.
 const MAX_PAIRINGS: usize = 3;
 
@@ -86,8 +90,7 @@ pub fn validate_findings(
 ) -> StageReport {
     let mut jobs: Vec<Job<'_>> = Vec::new();
     let mut job_index: HashMap<(String, Values), usize> = HashMap::new();
-    // Per finding: the jobs to try in order, each with the findings that supplied its parts.
-    let mut plans: Vec<Option<Result<Vec<(usize, Vec<usize>)>, String>>> = Vec::new();
+    let mut plans: Vec<Option<Plan>> = Vec::new();
     for (index, finding) in findings.iter().enumerate() {
         let Some(check) = validators.get(&finding.rule.rule_id) else {
             plans.push(None);

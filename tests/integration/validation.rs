@@ -324,3 +324,373 @@ fn validators_cover_at_least_80_providers() {
         providers.len()
     );
 }
+
+// ---- The command line: --validate, --only-live, --fail-on, revoke ----
+
+/// A closed port on 127.0.0.1: what a provider is from a machine without network.
+fn closed_port() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}
+
+/// A GitHub stand-in: 200 with a user for `live`, 401 for anything else.
+fn github_server(live: &str) -> MockServer {
+    let live = format!("Bearer {live}");
+    MockServer::start(move |request| {
+        if request.header("authorization") == Some(live.as_str()) {
+            Reply::new(200, r#"{"login":"octocat","id":583231,"type":"User"}"#)
+        } else {
+            Reply::new(401, r#"{"message":"Bad credentials"}"#)
+        }
+    })
+}
+
+fn validating(dir: &Dir, endpoints: &str, args: &[&str]) -> std::process::Output {
+    let mut command = dir.command();
+    command
+        .env("LEAKHOUND_TEST_ENDPOINTS", endpoints)
+        .args(["scan", "."])
+        .args(args);
+    run(&mut command)
+}
+
+fn validation_of(finding: &serde_json::Value) -> (String, String) {
+    (
+        finding["validation"]["status"]
+            .as_str()
+            .unwrap_or("none")
+            .to_string(),
+        finding["validation"]["identity"]["login"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+    )
+}
+
+#[test]
+fn validate_marks_a_live_token_with_its_owner_and_asks_once_per_secret() {
+    let token = github_token("ghp_", 1301);
+    let dir = Dir::new();
+    dir.write("a.env", format!("GITHUB_TOKEN={token}\n"));
+    dir.write("b/config.yml", format!("token: {token}\n"));
+    let server = github_server(&token);
+    let endpoints = format!("api.github.com={}", server.base());
+    let output = validating(&dir, &endpoints, &["--validate", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let findings = json_findings(&output);
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(
+        validation_of(&findings[0]),
+        ("live".to_string(), "octocat".to_string())
+    );
+    assert_eq!(findings[0]["validation"]["identity"]["user_id"], "583231");
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "one request for a repeated secret"
+    );
+    assert!(stderr(&output).contains("validation: 1 live, 0 invalid, 0 unknown (1 request)"));
+    for text in [stdout(&output), stderr(&output)] {
+        assert!(!text.contains(&token), "the token was printed");
+    }
+    let human = validating(&dir, &endpoints, &["--validate"]);
+    assert!(
+        stdout(&human).contains(
+            "validation: live (HTTP 200: accepted by the provider); identity: login=octocat"
+        ),
+        "{}",
+        stdout(&human)
+    );
+    let sarif = validating(&dir, &endpoints, &["--validate", "--format", "sarif"]);
+    let log: serde_json::Value = serde_json::from_str(&stdout(&sarif)).expect("sarif json");
+    assert_eq!(
+        log["runs"][0]["results"][0]["properties"]["validation"]["status"],
+        "live"
+    );
+    let csv = validating(&dir, &endpoints, &["--validate", "--format", "csv"]);
+    let csv = stdout(&csv);
+    assert!(csv
+        .lines()
+        .next()
+        .unwrap()
+        .ends_with(",validation,validation_identity"));
+    assert!(
+        csv.lines()
+            .nth(1)
+            .unwrap()
+            .ends_with(",live,login=octocat; type=User; user_id=583231"),
+        "{csv}"
+    );
+}
+
+#[test]
+fn validate_without_network_says_unknown_and_keeps_the_exit_status() {
+    let token = github_token("ghp_", 1302);
+    let dir = Dir::new();
+    dir.write("a.env", format!("GITHUB_TOKEN={token}\n"));
+    let endpoints = format!("api.github.com={}", closed_port());
+    let without = validating(&dir, &endpoints, &["--format", "json"]);
+    let with = validating(&dir, &endpoints, &["--validate", "--format", "json"]);
+    assert_eq!(without.status.code(), Some(1));
+    assert_eq!(with.status.code(), Some(1), "{}", stderr(&with));
+    let findings = json_findings(&with);
+    assert_eq!(findings[0]["validation"]["status"], "unknown");
+    assert!(findings[0]["validation"]["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("network:"));
+    let messages = stderr(&with);
+    let warnings: Vec<&str> = messages
+        .lines()
+        .filter(|line| line.contains("warning: validation could not reach api.github.com"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{}", stderr(&with));
+    assert!(json_findings(&without)[0].get("validation").is_none());
+}
+
+#[test]
+fn only_live_and_fail_on_live_shape_the_report_and_the_exit_status() {
+    let live = github_token("ghp_", 1303);
+    let revoked = github_token("ghp_", 1304);
+    let dir = Dir::new();
+    dir.write("live.env", format!("GITHUB_TOKEN={live}\n"));
+    dir.write("old.env", format!("GITHUB_TOKEN={revoked}\n"));
+    let server = github_server(&live);
+    let endpoints = format!("api.github.com={}", server.base());
+
+    let all = validating(
+        &dir,
+        &endpoints,
+        &["--validate", "--fail-on", "live", "--format", "json"],
+    );
+    assert_eq!(all.status.code(), Some(1));
+    let mut statuses: Vec<(String, String)> = json_findings(&all)
+        .iter()
+        .map(|finding| {
+            (
+                finding["path"].as_str().unwrap().to_string(),
+                finding["validation"]["status"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
+        .collect();
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [
+            ("live.env".to_string(), "live".to_string()),
+            ("old.env".to_string(), "invalid".to_string())
+        ]
+    );
+
+    let only = validating(
+        &dir,
+        &endpoints,
+        &["--validate", "--only-live", "--format", "json"],
+    );
+    let paths: Vec<String> = json_findings(&only)
+        .iter()
+        .map(|finding| finding["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(paths, ["live.env"]);
+
+    std::fs::remove_file(dir.join("live.env")).unwrap();
+    let none_live = validating(&dir, &endpoints, &["--validate", "--fail-on", "live"]);
+    assert_eq!(none_live.status.code(), Some(0), "{}", stderr(&none_live));
+
+    let misuse = validating(&dir, &endpoints, &["--fail-on", "live"]);
+    assert_eq!(misuse.status.code(), Some(2));
+    assert_stderr_contains(&misuse, "--fail-on live needs --validate");
+}
+
+#[test]
+fn aws_secret_is_validated_with_the_key_id_found_next_to_it() {
+    let key_id = aws_access_key_id(1305);
+    let secret = "Fq3bR9tLw2ZkXv7NpYd4HsGm1Jc8QeUo5AiT0rWy";
+    let dir = Dir::new();
+    dir.write(
+        "credentials",
+        format!("[default]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}\n"),
+    );
+    let expected_credential = format!("Credential={key_id}/");
+    let server = MockServer::start(move |request| {
+        let signed = request
+            .header("authorization")
+            .is_some_and(|value| value.contains(&expected_credential));
+        if signed && request.target == "/?Action=GetCallerIdentity&Version=2011-06-15" {
+            Reply::new(
+                200,
+                "<GetCallerIdentityResponse><GetCallerIdentityResult>\
+                 <Arn>arn:aws:iam::123456789012:user/deploy</Arn><UserId>AIDAEXAMPLE</UserId>\
+                 <Account>123456789012</Account></GetCallerIdentityResult>\
+                 </GetCallerIdentityResponse>",
+            )
+        } else {
+            Reply::new(
+                403,
+                "<ErrorResponse><Error><Code>SignatureDoesNotMatch</Code></Error></ErrorResponse>",
+            )
+        }
+    });
+    let endpoints = format!("sts.amazonaws.com={}", server.base());
+    let output = validating(&dir, &endpoints, &["--validate", "--format", "json"]);
+    let findings = json_findings(&output);
+    let by_rule = |rule: &str| {
+        findings
+            .iter()
+            .find(|finding| finding["rule_id"] == rule)
+            .unwrap_or_else(|| panic!("no {rule} in {findings:?}"))
+            .clone()
+    };
+    let secret_finding = by_rule("aws-secret-access-key");
+    assert_eq!(secret_finding["validation"]["status"], "live");
+    assert_eq!(
+        secret_finding["validation"]["identity"]["arn"],
+        "arn:aws:iam::123456789012:user/deploy"
+    );
+    let key_finding = by_rule("aws-access-key-id");
+    assert_eq!(key_finding["validation"]["status"], "live");
+    assert_eq!(
+        key_finding["validation"]["detail"],
+        "live together with the aws-secret-access-key at credentials:3"
+    );
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
+fn a_redirect_to_another_host_is_refused_and_a_slow_provider_times_out() {
+    let token = github_token("ghp_", 1306);
+    let dir = Dir::new();
+    dir.write("a.env", format!("GITHUB_TOKEN={token}\n"));
+    let redirecting = MockServer::start(|_| {
+        Reply::new(302, "").header("Location", "https://collector.example/user")
+    });
+    let output = validating(
+        &dir,
+        &format!("api.github.com={}", redirecting.base()),
+        &["--validate", "--format", "json"],
+    );
+    let findings = json_findings(&output);
+    assert_eq!(findings[0]["validation"]["status"], "unknown");
+    assert_eq!(
+        findings[0]["validation"]["detail"],
+        "HTTP 302: redirect to another host refused"
+    );
+    assert_eq!(redirecting.requests().len(), 1);
+
+    let slow = MockServer::start(|_| {
+        let mut reply = Reply::new(200, r#"{"login":"late"}"#);
+        reply.delay = Duration::from_secs(4);
+        reply
+    });
+    let output = validating(
+        &dir,
+        &format!("api.github.com={}", slow.base()),
+        &["--validate", "--validate-timeout", "1", "--format", "json"],
+    );
+    let findings = json_findings(&output);
+    assert_eq!(findings[0]["validation"]["status"], "unknown");
+    assert_eq!(
+        findings[0]["validation"]["detail"],
+        "network: timed out waiting for the provider"
+    );
+    assert_eq!(output.status.code(), Some(1));
+}
+
+fn revoke_command(dir: &Dir, endpoints: &str, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut command = dir.command();
+    command
+        .env("LEAKHOUND_TEST_ENDPOINTS", endpoints)
+        .arg("revoke")
+        .args(args)
+        .write_stdin(stdin.as_bytes().to_vec());
+    run(&mut command)
+}
+
+#[test]
+fn revoke_sends_the_documented_revocation_and_never_prints_the_secret() {
+    let token = github_token("ghp_", 1307);
+    let dir = Dir::new();
+    let server = MockServer::start(|request| {
+        if request.method == "POST" && request.target == "/credentials/revoke" {
+            Reply::new(202, "{}")
+        } else {
+            Reply::new(404, "{}")
+        }
+    });
+    let endpoints = format!("api.github.com={}", server.base());
+    let output = revoke_command(
+        &dir,
+        &endpoints,
+        &["--rule", "github-pat-classic", "--yes"],
+        &token,
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).starts_with("revoked: ghp_****"),
+        "{}",
+        stdout(&output)
+    );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    let body: serde_json::Value = serde_json::from_slice(&requests[0].body).unwrap();
+    assert_eq!(body, serde_json::json!({ "credentials": [token] }));
+    for text in [stdout(&output), stderr(&output)] {
+        assert!(!text.contains(&token));
+    }
+
+    // From a report: the redacted one is refused, the --show-secrets one works.
+    dir.write("app.env", format!("GITHUB_TOKEN={token}\n"));
+    let redacted = run(dir.command().args(["scan", "app.env", "--format", "json"]));
+    let fingerprint = json_findings(&redacted)[0]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let report = dir.write("redacted.json", stdout(&redacted));
+    let report = report.to_str().unwrap();
+    let refused = revoke_command(
+        &dir,
+        &endpoints,
+        &["--report", report, "--fingerprint", &fingerprint, "--yes"],
+        "",
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    assert_stderr_contains(
+        &refused,
+        "the finding's secret is redacted; write the report with --show-secrets",
+    );
+    let full = run(dir
+        .command()
+        .args(["scan", "app.env", "--format", "jsonl", "--show-secrets"]));
+    let report = dir.write("full.jsonl", stdout(&full));
+    let output = revoke_command(
+        &dir,
+        &endpoints,
+        &[
+            "--report",
+            report.to_str().unwrap(),
+            "--fingerprint",
+            &fingerprint,
+            "--yes",
+        ],
+        "",
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(server.requests().len(), 2);
+
+    let manual = revoke_command(
+        &dir,
+        &endpoints,
+        &["--rule", "aws-access-key-id", "--yes"],
+        &aws_access_key_id(1),
+    );
+    assert_eq!(manual.status.code(), Some(2));
+    assert_stderr_contains(
+        &manual,
+        "aws-access-key-id: AWS documents no API to revoke this credential; revoke it by hand:",
+    );
+}
