@@ -510,7 +510,7 @@ fn only_live_and_fail_on_live_shape_the_report_and_the_exit_status() {
 #[test]
 fn aws_secret_is_validated_with_the_key_id_found_next_to_it() {
     let key_id = aws_access_key_id(1305);
-    let secret = "Fq3bR9tLw2ZkXv7NpYd4HsGm1Jc8QeUo5AiT0rWy";
+    let secret = Rng::new(1305).string(BASE62, 40);
     let dir = Dir::new();
     dir.write(
         "credentials",
