@@ -1,6 +1,7 @@
 //! `Finding`, the stable JSON schema (README.md, "Findings"), plus what every report needs to build one
 //! without leaking: redaction, snippets, fingerprints and line/column arithmetic.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -113,7 +114,7 @@ pub struct Finding {
     pub status: Option<SecretStatus>,
     /// Whether the provider accepts the credential (`--validate` only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub validation: Option<crate::validation::Validation>,
+    pub validation: Option<Validation>,
     pub occurrences: Vec<Occurrence>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub decoded: Vec<crate::decode::Encoding>,
@@ -469,4 +470,36 @@ mod tests {
         let shown = snippet(line, second.0, second.1, &[first, second], true);
         assert_eq!(shown, std::str::from_utf8(line).unwrap());
     }
+}
+
+/// What a provider said about a credential (`--validate`); the stage is the `validation` module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ValidationStatus {
+    /// The provider accepted the credential.
+    Live,
+    /// The provider rejected it: revoked, expired or never valid.
+    Invalid,
+    /// No answer either way: network, rate limit, missing part, unexpected answer.
+    Unknown,
+}
+
+impl ValidationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ValidationStatus::Live => "live",
+            ValidationStatus::Invalid => "invalid",
+            ValidationStatus::Unknown => "unknown",
+        }
+    }
+}
+
+/// A finding's validation result, as every report format shows it. Never holds a response
+/// body, only what the rule lifts into `identity`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Validation {
+    pub status: ValidationStatus,
+    pub detail: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub identity: BTreeMap<String, String>,
 }

@@ -88,9 +88,9 @@ pub fn write(
         writeln!(out, "      secret: {}", sanitize(&finding.secret))?;
         if let Some(validation) = &finding.validation {
             let code = match validation.status {
-                crate::validation::ValidationStatus::Live => "1;31",
-                crate::validation::ValidationStatus::Invalid => "32",
-                crate::validation::ValidationStatus::Unknown => "33",
+                crate::finding::ValidationStatus::Live => "1;31",
+                crate::finding::ValidationStatus::Invalid => "32",
+                crate::finding::ValidationStatus::Unknown => "33",
             };
             write!(
                 out,

@@ -11,44 +11,12 @@ pub mod sigv4;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use serde::Serialize;
-
 use crate::finding::Finding;
+pub use crate::finding::{Validation, ValidationStatus};
 use crate::rules::model::HttpCheck;
 
 pub use http::{Endpoints, Engine, EngineOptions, HostReport, Job};
 pub use request::{Values, Verdict};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ValidationStatus {
-    /// The provider accepted the credential.
-    Live,
-    /// The provider rejected it: revoked, expired or never valid.
-    Invalid,
-    /// No answer either way: network, rate limit, missing part, unexpected answer.
-    Unknown,
-}
-
-impl ValidationStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ValidationStatus::Live => "live",
-            ValidationStatus::Invalid => "invalid",
-            ValidationStatus::Unknown => "unknown",
-        }
-    }
-}
-
-/// A finding's validation result, as every report format shows it. Never holds a response
-/// body, only what the rule lifts into `identity`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Validation {
-    pub status: ValidationStatus,
-    pub detail: String,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub identity: BTreeMap<String, String>,
-}
 
 impl From<Verdict> for Validation {
     fn from(verdict: Verdict) -> Validation {
