@@ -99,6 +99,7 @@ pub fn validate_findings(
     };
     let mut partner_results: Vec<(usize, Validation)> = Vec::new();
     for (index, plan) in plans.into_iter().enumerate() {
+        let mut partners_used: Vec<usize> = Vec::new();
         let validation = match plan {
             None => continue,
             Some(Err(missing)) => Validation {
@@ -112,6 +113,7 @@ pub fn validate_findings(
                     .iter()
                     .min_by_key(|(job, _)| verdicts[*job].status)
                     .expect("a plan has at least one pairing");
+                partners_used.clone_from(&best.1);
                 if verdicts[best.0].status == ValidationStatus::Live {
                     for &partner in &best.1 {
                         let finding = &findings[index];
@@ -131,8 +133,12 @@ pub fn validate_findings(
                 Validation::from(verdicts[best.0].clone())
             }
         };
-        let secrets = [findings[index].raw_secret.bytes()];
-        findings[index].validation = Some(scrub(validation, &secrets));
+        let secrets: Vec<&[u8]> = std::iter::once(index)
+            .chain(partners_used)
+            .map(|owner| findings[owner].raw_secret.bytes())
+            .collect();
+        let validation = scrub(validation, &secrets);
+        findings[index].validation = Some(validation);
     }
     for (partner, validation) in partner_results {
         if findings[partner].validation.is_none() {
@@ -220,4 +226,28 @@ fn scrub(mut validation: Validation, secrets: &[&[u8]]) -> Validation {
         })
     });
     validation
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_values_carrying_a_credential_part_are_dropped() {
+        let mut identity = BTreeMap::new();
+        identity.insert("login".to_string(), "octocat".to_string());
+        identity.insert("echo".to_string(), "token=ghp_secretvalue".to_string());
+        identity.insert("key".to_string(), "AKIAPARTNER".to_string());
+        let validation = Validation {
+            status: ValidationStatus::Live,
+            detail: "HTTP 200".into(),
+            identity,
+        };
+        let scrubbed = scrub(validation, &[b"ghp_secretvalue", b"AKIAPARTNER"]);
+        assert_eq!(
+            scrubbed.identity.keys().collect::<Vec<_>>(),
+            ["login"],
+            "only the value without a credential part is kept"
+        );
+    }
 }

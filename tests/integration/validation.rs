@@ -694,3 +694,96 @@ fn revoke_sends_the_documented_revocation_and_never_prints_the_secret() {
         "aws-access-key-id: AWS documents no API to revoke this credential; revoke it by hand:",
     );
 }
+
+#[test]
+fn history_and_staged_validate_too() {
+    let token = github_token("ghp_", 1308);
+    let repo = GitRepo::new();
+    repo.write("deploy.sh", format!("export GH_TOKEN={token}\n"));
+    repo.commit_all("add deploy script");
+    let server = github_server(&token);
+    let mut command = leakhound();
+    command
+        .env(
+            "LEAKHOUND_TEST_ENDPOINTS",
+            format!("api.github.com={}", server.base()),
+        )
+        .args(["history", "--validate", "--format", "json"])
+        .arg(repo.path());
+    let output = run(&mut command);
+    let findings = json_findings(&output);
+    assert_eq!(findings.len(), 1, "{}", stderr(&output));
+    assert_eq!(findings[0]["validation"]["status"], "live");
+    assert_eq!(findings[0]["commit"].as_str(), Some(repo.head().as_str()));
+
+    repo.write("ci.env", format!("TOKEN={}\n", github_token("ghp_", 1309)));
+    repo.git(&["add", "ci.env"]);
+    let mut command = leakhound();
+    command
+        .env(
+            "LEAKHOUND_TEST_ENDPOINTS",
+            format!("api.github.com={}", server.base()),
+        )
+        .args(["staged", "--validate", "--format", "json"])
+        .arg(repo.path());
+    let output = run(&mut command);
+    let findings = json_findings(&output);
+    assert_eq!(findings.len(), 1, "{}", stderr(&output));
+    assert_eq!(findings[0]["path"], "ci.env");
+    assert_eq!(findings[0]["validation"]["status"], "invalid");
+}
+
+#[test]
+fn rules_show_and_list_name_the_hosts_and_checks_reject_unsafe_validators() {
+    let show = run(leakhound().args(["rules", "show", "github-pat-classic"]));
+    assert!(
+        stdout(&show).contains(
+            "# validated with GET https://api.github.com/user; the secret is sent only to: \
+             api.github.com"
+        ),
+        "{}",
+        stdout(&show)
+    );
+    assert!(stdout(&show).contains("# revoked with POST https://api.github.com/credentials/revoke"));
+    let list = run(leakhound().args(["rules", "list"]));
+    let line = stdout(&list)
+        .lines()
+        .find(|line| line.starts_with("github-pat-classic "))
+        .expect("listed")
+        .to_string();
+    assert!(line.ends_with("validate, revoke"), "{line}");
+    let json = run(leakhound().args(["rules", "list", "--format", "json"]));
+    let rules: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    let aws = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|rule| rule["id"] == "aws-secret-access-key")
+        .unwrap();
+    assert_eq!(
+        (aws["validates"].as_bool(), aws["revokes"].as_bool()),
+        (Some(true), Some(false))
+    );
+
+    let dir = Dir::new();
+    let rule = good_acme_rule();
+    for (block, problem) in [
+        (
+            "hosts = [\"api.acme.example\"]\nmethod = \"GET\"\nurl = \"http://api.acme.example/me\"\nheaders = { Authorization = \"Bearer {{secret}}\" }\n[rule.validate.success]\n",
+            "must start with https:// and a literal host",
+        ),
+        (
+            "hosts = [\"api.acme.example\"]\nmethod = \"GET\"\nurl = \"https://collector.example/me\"\nheaders = { Authorization = \"Bearer {{secret}}\" }\n[rule.validate.success]\n",
+            "url host \"collector.example\" is not in hosts",
+        ),
+        (
+            "hosts = [\"api.acme.example\"]\nmethod = \"GET\"\nurl = \"https://api.acme.example/me\"\nheaders = { Authorization = \"Bearer {{token}}\" }\n[rule.validate.success]\n",
+            "template {{token}} is neither `secret` nor a name in parts",
+        ),
+    ] {
+        let file = dir.write("acme.toml", format!("{rule}\n[rule.validate]\n{block}"));
+        let output = run(leakhound().args(["rules", "check"]).arg(&file));
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        assert_stderr_contains(&output, problem);
+    }
+}
