@@ -28,6 +28,21 @@ fn main() {
         ));
     }
     generated.push_str("];\n");
+    // Counted for `--version`: the number of `[[rule]]` entries and of validators.
+    let (mut rules, mut validators) = (0, 0);
+    for name in &names {
+        let text = fs::read_to_string(rules_dir.join(name)).expect("rule file is readable");
+        rules += text
+            .lines()
+            .filter(|line| line.trim() == "[[rule]]")
+            .count();
+        validators += text
+            .lines()
+            .filter(|line| line.trim() == "[rule.validate]")
+            .count();
+    }
+    println!("cargo:rustc-env=LEAKHOUND_RULE_COUNT={rules}");
+    println!("cargo:rustc-env=LEAKHOUND_VALIDATOR_COUNT={validators}");
     let out =
         Path::new(&env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("embedded_rules.rs");
     fs::write(out, generated).expect("OUT_DIR is writable");

@@ -11,7 +11,14 @@ use crate::rules::model::Severity;
 #[derive(Debug, Parser)]
 #[command(
     name = "leakhound",
-    version,
+    version = concat!(
+        env!("CARGO_PKG_VERSION"),
+        " (",
+        env!("LEAKHOUND_RULE_COUNT"),
+        " built-in rules, ",
+        env!("LEAKHOUND_VALIDATOR_COUNT"),
+        " with a live validator)"
+    ),
     about = "Find hardcoded credentials in files, staged changes and git history",
     long_about = "Find hardcoded credentials in files, staged changes and git history.\n\n\
 Exit status: 0 nothing found, 1 findings reported, 2 an error (bad arguments, unreadable \
@@ -197,6 +204,34 @@ pub struct CommonArgs {
     #[arg(long, value_name = "LEVEL")]
     pub min_severity: Option<Severity>,
 
+    /// Report only findings of this confidence and above: low, medium or high (`high` leaves
+    /// out the generic, entropy-only rules).
+    #[arg(long, value_name = "LEVEL", value_enum)]
+    pub min_confidence: Option<ConfidenceLevel>,
+
+    /// Run only this rule (repeatable); the others are not compiled in.
+    #[arg(long = "rule", value_name = "RULE_ID")]
+    pub only_rules: Vec<String>,
+
+    /// Do not run this rule (repeatable), like `disabled_rules` in the config.
+    #[arg(long = "exclude-rule", value_name = "RULE_ID")]
+    pub exclude_rules: Vec<String>,
+
+    /// Leave out findings in paths matching this glob (repeatable), like `[allowlist] paths`
+    /// in the config.
+    #[arg(long = "exclude", value_name = "GLOB")]
+    pub exclude_paths: Vec<String>,
+
+    /// Print nothing on a clean run and only the report otherwise (no summary line; warnings
+    /// and incomplete-scan notices still go to stderr).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// Colour in the human report and summary: auto (when writing to a terminal and NO_COLOR
+    /// is unset), always or never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
     /// Do not open archives (zip, jar, tar, tar.gz, gz, ...); they are then skipped as binary.
     #[arg(long)]
     pub no_archives: bool,
@@ -253,6 +288,30 @@ pub struct CommonArgs {
     /// confirmed live (needs --validate).
     #[arg(long, value_enum, value_name = "WHICH", default_value_t = FailOn::Any)]
     pub fail_on: FailOn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ConfidenceLevel {
+    Low,
+    Medium,
+    High,
+}
+
+impl From<ConfidenceLevel> for crate::rules::Confidence {
+    fn from(level: ConfidenceLevel) -> Self {
+        match level {
+            ConfidenceLevel::Low => crate::rules::Confidence::Low,
+            ConfidenceLevel::Medium => crate::rules::Confidence::Medium,
+            ConfidenceLevel::High => crate::rules::Confidence::High,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -28,7 +28,9 @@ use crate::suppress::baseline::{self, Baseline};
 use crate::suppress::{Allowlist, SuppressReason};
 use crate::validation::{self, ValidationStatus, Validators};
 
-use args::{Cli, Command, CommonArgs, FailOn, HistoryArgs, HookCommand, ScanArgs, StagedArgs};
+use args::{
+    Cli, ColorChoice, Command, CommonArgs, FailOn, HistoryArgs, HookCommand, ScanArgs, StagedArgs,
+};
 use config_source::ConfigSource;
 use output::Output;
 
@@ -67,9 +69,12 @@ fn scan_command(args: ScanArgs) -> Result<i32> {
             bail!("{}: {error}", root.display());
         }
     }
+    // One directory: its own configuration. Files (the pre-commit files hook passes a list,
+    // from the repository root): the current directory's.
     let config_root = match roots.as_slice() {
         [root] if root.is_dir() => Some(root.as_path()),
-        _ => None,
+        [] => None,
+        _ => Some(std::path::Path::new(".")),
     };
     let prepared = prepare(&args.common, ConfigSource::Directory(config_root))?;
     let diagnostics = Diagnostics::new(false);
@@ -183,12 +188,18 @@ fn staged_command(args: StagedArgs) -> Result<i32> {
              `git add` again.\n\
              \x20 A false positive? Add a `leakhound:allow` comment on its line, or list its path \
              under [allowlist] paths in .leakhound.toml.\n\
-             \x20 To skip the check for this one commit: git commit --no-verify",
+             \x20 To skip the check for this one commit: {}",
             reported,
             if reported == 1 { "" } else { "s" },
             if reported == 1 { "it" } else { "them" },
             if reported == 1 { "it" } else { "them" },
             if reported == 1 { "it" } else { "they" },
+            // Under the pre-commit framework, --no-verify would skip every other hook too.
+            if std::env::var_os("PRE_COMMIT").is_some() {
+                "SKIP=leakhound git commit"
+            } else {
+                "git commit --no-verify"
+            },
         );
     }
     Ok(status)
@@ -281,6 +292,15 @@ fn prepare(common: &CommonArgs, config: ConfigSource<'_>) -> Result<Prepared> {
         };
         rule.spec.entropy = Some(*floor);
     }
+    for rule_id in common.only_rules.iter().chain(&common.exclude_rules) {
+        if !loaded.iter().any(|rule| &rule.spec.id == rule_id) {
+            bail!("no rule has the id `{rule_id}` (see `leakhound rules list`)");
+        }
+    }
+    if !common.only_rules.is_empty() {
+        loaded.retain(|rule| common.only_rules.contains(&rule.spec.id));
+    }
+    loaded.retain(|rule| !common.exclude_rules.contains(&rule.spec.id));
     for rule_id in &config.disabled_rules {
         if !loaded.iter().any(|rule| &rule.spec.id == rule_id) {
             bail!(
@@ -312,6 +332,13 @@ fn prepare(common: &CommonArgs, config: ConfigSource<'_>) -> Result<Prepared> {
         Validators::new()
     };
     let matcher = Matcher::new(loaded.into_iter().map(|rule| rule.spec).collect())?;
+    let mut config = config;
+    for glob in &common.exclude_paths {
+        if let Err(error) = globset::Glob::new(glob) {
+            bail!("--exclude {glob:?} is not a valid glob: {}", error.kind());
+        }
+        config.allowlist.paths.push(glob.clone());
+    }
     let allowlist = Allowlist::from_config(&config)
         .map_err(|problem| anyhow::anyhow!("{}: {problem}", config_origin(&config)))?;
     let threads = common.threads.map(usize::from).unwrap_or_else(|| {
@@ -336,6 +363,7 @@ fn prepare(common: &CommonArgs, config: ConfigSource<'_>) -> Result<Prepared> {
         settings: ScanSettings {
             show_secrets: common.show_secrets,
             min_severity: common.min_severity,
+            min_confidence: common.min_confidence.map(Into::into),
             no_suppress: common.no_suppress,
             allowlist,
             progress: !common.no_progress,
@@ -430,8 +458,20 @@ fn emit(
         None
     };
     let mut output = Output::open(common.output.as_deref())?;
-    let colour = output.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    {
+    let colour = match common.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => output.is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    // --quiet on a clean run: no human report at all (machine formats still write their empty
+    // document, which consumers parse).
+    let skip_report =
+        common.quiet && outcome.findings.is_empty() && common.format == report::Format::Human;
+    if skip_report {
+        if let Some(what) = outcome.summary.incomplete() {
+            eprintln!("leakhound: scan incomplete: not scanned: {what}");
+        }
+    } else {
         let mut writer = BufWriter::new(output.writer());
         let notes = report::RunNotes {
             incomplete: outcome.summary.incomplete(),
@@ -472,12 +512,21 @@ fn emit(
         );
     }
     let summary = outcome.summary.line();
-    if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+    let dim = match common.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    if common.quiet {
+        // --quiet: the report is the only output (warnings were printed as they happened).
+    } else if dim {
         let _ = writeln!(stderr, "\x1b[2mleakhound: {summary}\x1b[0m");
     } else {
         let _ = writeln!(stderr, "leakhound: {summary}");
     }
-    if let Some(report) = &validated {
+    if let Some(report) = validated.as_ref().filter(|_| !common.quiet) {
         let _ = writeln!(
             stderr,
             "leakhound: validation: {} live, {} invalid, {} unknown ({} request{})",

@@ -87,6 +87,11 @@ impl<'a> Collector<'a> {
                 return;
             }
         }
+        if let Some(min) = self.settings.min_confidence {
+            if found.confidence < min && self.suppress(SuppressReason::BelowMinConfidence) {
+                return;
+            }
+        }
         if inline::line_allows(line_of(blob.bytes, place.start), &rule.id)
             && self.suppress(SuppressReason::InlineMarker)
         {

@@ -27,6 +27,7 @@ use crate::suppress::{Allowlist, SuppressReason};
 pub struct ScanSettings {
     pub show_secrets: bool,
     pub min_severity: Option<Severity>,
+    pub min_confidence: Option<crate::rules::Confidence>,
     /// Report what suppressions would hide (they are still counted).
     pub no_suppress: bool,
     pub allowlist: Allowlist,

@@ -17,6 +17,7 @@ pub enum SuppressReason {
     AllowlistedCommit,
     DisabledRule,
     BelowMinSeverity,
+    BelowMinConfidence,
     Baseline,
 }
 
@@ -30,6 +31,7 @@ impl SuppressReason {
             SuppressReason::AllowlistedCommit => "allowlisted commit",
             SuppressReason::DisabledRule => "disabled rule",
             SuppressReason::BelowMinSeverity => "below --min-severity",
+            SuppressReason::BelowMinConfidence => "below --min-confidence",
             SuppressReason::Baseline => "in baseline",
         }
     }

@@ -18,3 +18,4 @@ mod rules;
 mod scan;
 mod staged;
 mod validation;
+mod workflow;

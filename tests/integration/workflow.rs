@@ -1,0 +1,236 @@
+//! The flags and hooks people reach for in their workflows: --quiet, --color, rule and path
+//! selection, --min-confidence, the pre-commit files hook, --version.
+
+use crate::util::*;
+
+fn tree() -> (Dir, String) {
+    let dir = Dir::new();
+    let token = github_token("ghp_", 1601);
+    dir.write("app/config.env", format!("GITHUB_TOKEN={token}\n"));
+    dir.write("app/settings.py", "DB_PASSWORD = \"Zq8vLm2Rt6Wx4Np\"\n");
+    dir.write("vendor/lib.env", format!("TOKEN={token}x\n"));
+    (dir, token)
+}
+
+fn rule_ids(output: &std::process::Output) -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = json_findings(output)
+        .iter()
+        .map(|finding| {
+            (
+                finding["rule_id"].as_str().unwrap().to_string(),
+                finding["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn quiet_prints_nothing_on_a_clean_tree_and_only_the_report_otherwise() {
+    let dir = Dir::new();
+    dir.write("README.md", "nothing to see\n");
+    let clean = run(dir.command().args(["scan", ".", "--quiet"]));
+    assert_eq!(clean.status.code(), Some(0));
+    assert_eq!((stdout(&clean).as_str(), stderr(&clean).as_str()), ("", ""));
+
+    let (dir, _) = tree();
+    let dirty = run(dir.command().args(["scan", ".", "-q"]));
+    assert_eq!(dirty.status.code(), Some(1));
+    assert!(stdout(&dirty).contains("github-pat-classic"));
+    assert_eq!(stderr(&dirty), "", "no summary line with --quiet");
+
+    let json = run(dir.command().args([
+        "scan",
+        "app/settings.py",
+        "--quiet",
+        "--format",
+        "json",
+        "--rule",
+        "github-pat-classic",
+    ]));
+    assert_eq!(
+        stdout(&json).trim(),
+        "[]",
+        "machine formats keep their empty document"
+    );
+}
+
+#[test]
+fn color_always_and_never_override_the_terminal_check() {
+    let (dir, _) = tree();
+    let always = run(dir.command().args(["scan", ".", "--color", "always"]));
+    assert!(stdout(&always).contains("\x1b[1m"), "colour forced on");
+    assert!(stderr(&always).contains("\x1b[2mleakhound:"));
+    let never = run(dir.command().args(["scan", ".", "--color", "never"]));
+    assert!(!stdout(&never).contains('\x1b'));
+    assert!(!stderr(&never).contains('\x1b'));
+}
+
+#[test]
+fn rule_exclude_rule_exclude_and_min_confidence_select_findings() {
+    let (dir, _) = tree();
+    let all = run(dir.command().args(["scan", ".", "--format", "json"]));
+    let everything = rule_ids(&all);
+    assert!(everything.contains(&("github-pat-classic".into(), "app/config.env".into())));
+    assert!(
+        everything
+            .iter()
+            .any(|(rule, path)| rule.starts_with("generic-") && path == "app/settings.py"),
+        "{everything:?}"
+    );
+
+    let only = run(dir.command().args([
+        "scan",
+        ".",
+        "--format",
+        "json",
+        "--rule",
+        "github-pat-classic",
+    ]));
+    assert_eq!(
+        rule_ids(&only),
+        [(
+            "github-pat-classic".to_string(),
+            "app/config.env".to_string()
+        )]
+    );
+
+    let excluded = run(dir.command().args([
+        "scan",
+        ".",
+        "--format",
+        "json",
+        "--exclude-rule",
+        "github-pat-classic",
+    ]));
+    assert!(rule_ids(&excluded)
+        .iter()
+        .all(|(rule, _)| rule != "github-pat-classic"));
+
+    let confident =
+        run(dir
+            .command()
+            .args(["scan", ".", "--format", "json", "--min-confidence", "high"]));
+    assert!(
+        rule_ids(&confident)
+            .iter()
+            .all(|(rule, _)| !rule.starts_with("generic-")),
+        "{:?}",
+        rule_ids(&confident)
+    );
+    assert!(
+        stderr(&confident).contains("below --min-confidence"),
+        "{}",
+        stderr(&confident)
+    );
+
+    let paths = run(dir
+        .command()
+        .args(["scan", ".", "--format", "json", "--exclude", "app/*.py"]));
+    assert!(rule_ids(&paths)
+        .iter()
+        .all(|(_, path)| path != "app/settings.py"));
+    assert!(rule_ids(&paths)
+        .iter()
+        .any(|(_, path)| path == "app/config.env"));
+
+    let unknown = run(dir.command().args(["scan", ".", "--rule", "no-such-rule"]));
+    assert_eq!(unknown.status.code(), Some(2));
+    assert_stderr_contains(&unknown, "no rule has the id `no-such-rule`");
+    let bad_glob = run(dir.command().args(["scan", ".", "--exclude", "app/[.py"]));
+    assert_eq!(bad_glob.status.code(), Some(2));
+    assert_stderr_contains(&bad_glob, "--exclude \"app/[.py\" is not a valid glob");
+}
+
+#[test]
+fn the_files_hook_finds_a_committed_token_and_reads_the_root_config() {
+    // What `pre-commit run --all-files` does with the leakhound-files hook: run its entry from
+    // the repository root with every tracked file as arguments.
+    let hooks = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"),
+    )
+    .unwrap();
+    let entry = hooks
+        .split("\n- id: ")
+        .find(|hook| hook.starts_with("leakhound-files"))
+        .and_then(|hook| {
+            hook.lines()
+                .find_map(|line| line.trim().strip_prefix("entry: "))
+        })
+        .expect("leakhound-files hook with an entry")
+        .to_string();
+    assert!(hooks.contains("pass_filenames: true"));
+    let arguments: Vec<&str> = entry.split_whitespace().skip(1).collect();
+
+    let repo = GitRepo::new();
+    repo.write(
+        "src/deploy.sh",
+        format!("export GH_TOKEN={}\n", github_token("ghp_", 1602)),
+    );
+    repo.write(
+        "fixtures/fake.env",
+        format!("TOKEN={}\n", github_token("ghp_", 1603)),
+    );
+    repo.write(
+        ".leakhound.toml",
+        "[allowlist]\npaths = [\"fixtures/**\"]\n",
+    );
+    repo.commit_all("add files");
+    let files = ["src/deploy.sh", "fixtures/fake.env", ".leakhound.toml"];
+    let output = run(leakhound()
+        .current_dir(repo.path())
+        .args(&arguments)
+        .args(files));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report = stdout(&output);
+    assert!(report.contains("src/deploy.sh"), "{report}");
+    assert!(
+        !report.contains("fixtures/fake.env"),
+        "the root config's allowlist applies: {report}"
+    );
+
+    repo.write("src/deploy.sh", "export GH_TOKEN=\"$TOKEN\"\n");
+    let clean = run(leakhound()
+        .current_dir(repo.path())
+        .args(&arguments)
+        .args(files));
+    assert_eq!(clean.status.code(), Some(0));
+    assert_eq!(stdout(&clean), "");
+}
+
+#[test]
+fn under_the_pre_commit_framework_the_blocking_message_says_skip() {
+    let repo = GitRepo::new();
+    repo.write("README.md", "hello\n");
+    repo.commit_all("initial");
+    repo.write("app.env", format!("TOKEN={}\n", github_token("ghp_", 1604)));
+    repo.git(&["add", "app.env"]);
+    let output = run(leakhound()
+        .env("PRE_COMMIT", "1")
+        .arg("staged")
+        .arg(repo.path()));
+    assert_eq!(output.status.code(), Some(1));
+    assert_stderr_contains(
+        &output,
+        "To skip the check for this one commit: SKIP=leakhound git commit",
+    );
+    assert!(!stderr(&output).contains("--no-verify"));
+}
+
+#[test]
+fn version_names_the_rule_count() {
+    let output = run(leakhound().arg("--version"));
+    let text = stdout(&output);
+    let rules: usize = text
+        .split(" (")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|count| count.parse().ok())
+        .unwrap_or_else(|| panic!("no rule count in {text:?}"));
+    let listed = run(leakhound().args(["rules", "list", "--format", "json"]));
+    let listed: serde_json::Value = serde_json::from_str(&stdout(&listed)).unwrap();
+    assert_eq!(rules, listed.as_array().unwrap().len(), "{text}");
+    assert!(text.starts_with(&format!("leakhound {} (", env!("CARGO_PKG_VERSION"))));
+    assert!(text.contains("with a live validator)"));
+}
