@@ -7,7 +7,10 @@ fn tree() -> (Dir, String) {
     let dir = Dir::new();
     let token = github_token("ghp_", 1601);
     dir.write("app/config.env", format!("GITHUB_TOKEN={token}\n"));
-    dir.write("app/settings.py", "DB_PASSWORD = \"Zq8vLm2Rt6Wx4Np\"\n");
+    dir.write(
+        "app/settings.py",
+        format!("DB_PASSWORD = \"{}\"\n", Rng::new(1601).string(BASE62, 16)),
+    );
     dir.write("vendor/lib.env", format!("TOKEN={token}x\n"));
     (dir, token)
 }
