@@ -203,18 +203,15 @@ fn pairings(
 
 /// Whether two findings share a file: a place (path, commit) of one is a place of the other.
 fn same_file(a: &Finding, b: &Finding) -> bool {
-    let places = |finding: &Finding| -> Vec<(String, Option<String>)> {
-        std::iter::once((finding.path.clone(), finding.commit.clone()))
-            .chain(
-                finding
-                    .occurrences
-                    .iter()
-                    .map(|place| (place.path.clone(), place.commit.clone())),
-            )
-            .collect()
-    };
-    let theirs = places(b);
-    places(a).iter().any(|place| theirs.contains(place))
+    fn places(finding: &Finding) -> impl Iterator<Item = (&str, Option<&str>)> {
+        std::iter::once((finding.path.as_str(), finding.commit.as_deref())).chain(
+            finding
+                .occurrences
+                .iter()
+                .map(|place| (place.path.as_str(), place.commit.as_deref())),
+        )
+    }
+    places(a).any(|place| places(b).any(|other| other == place))
 }
 
 /// Drops identity values that carry one of the credential's own parts (a provider that echoes

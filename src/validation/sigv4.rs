@@ -103,34 +103,17 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-/// The current time as SigV4 writes it.
+/// The current time as SigV4 writes it (`20150830T123600Z`): the RFC 3339 form the history
+/// report already prints, without its separators.
 pub fn amz_date_now() -> String {
     let seconds = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_secs());
-    let (days, rest) = (seconds / 86_400, seconds % 86_400);
-    let (year, month, day) = civil_from_days(days as i64);
-    format!(
-        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
+    amz_date(i64::try_from(seconds).unwrap_or(i64::MAX))
 }
 
-/// Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+fn amz_date(seconds: i64) -> String {
+    crate::source::git::format_time(seconds).replace(['-', ':'], "")
 }
 
 #[cfg(test)]
@@ -169,9 +152,8 @@ mod tests {
 
     #[test]
     fn formats_dates_like_sigv4() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(16_677), (2015, 8, 30));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-        assert_eq!(amz_date_now().len(), 16);
+        assert_eq!(amz_date(0), "19700101T000000Z");
+        assert_eq!(amz_date(1_440_938_160), "20150830T123600Z");
+        assert_eq!(amz_date(951_782_400), "20000229T000000Z");
     }
 }
