@@ -80,6 +80,10 @@ struct Candidate {
     finding: usize,
     commit: u32,
     path: Arc<str>,
+    /// False when a parent's version of the same path already carried this credential: the
+    /// commit kept it rather than introduced it. Such places count for `present`/`removed` but
+    /// are not occurrences.
+    introduced: bool,
 }
 
 fn attribute(
@@ -92,16 +96,39 @@ fn attribute(
     let mut group_order: Vec<(String, [u8; 32])> = Vec::new();
     let mut suppressed_paths = 0u64;
     let mut suppressed_commits = 0u64;
+    // Which blob carries which credential, to tell introductions from versions that kept one.
+    let blob_positions: HashMap<gix::ObjectId, u32> = history
+        .blobs
+        .iter()
+        .enumerate()
+        .map(|(index, blob)| (blob.id, index as u32))
+        .collect();
+    let carried: std::collections::HashSet<(u32, &str, [u8; 32])> = per_blob
+        .iter()
+        .filter(|finding| finding.source != SourceKind::CommitMessage)
+        .map(|finding| {
+            (
+                finding.origin as u32,
+                finding.rule.rule_id.as_str(),
+                finding.secret_hash,
+            )
+        })
+        .collect();
     for (index, finding) in per_blob.iter().enumerate() {
         // Where this per-blob finding was introduced: (commit, path its allowlist is checked on,
         // reported path). A commit message has one place and no path to allowlist; a blob has
         // every (path, commit) that introduced it.
-        let places: Vec<(u32, Option<&str>, Arc<str>)> =
+        let places: Vec<(u32, Option<&str>, Arc<str>, bool)> =
             if finding.source == SourceKind::CommitMessage {
                 if finding.origin >= history.commits.len() {
                     continue;
                 }
-                vec![(finding.origin as u32, None, COMMIT_MESSAGE_PATH.into())]
+                vec![(
+                    finding.origin as u32,
+                    None,
+                    COMMIT_MESSAGE_PATH.into(),
+                    true,
+                )]
             } else {
                 let Some(blob) = history.blobs.get(finding.origin) else {
                     continue;
@@ -122,11 +149,20 @@ fn attribute(
                         } else {
                             format!("{}{inner_suffix}", appearance.path).into()
                         };
-                        (appearance.commit, Some(&*appearance.path), path)
+                        let kept = appearance.previous.iter().any(|previous| {
+                            blob_positions.get(previous).is_some_and(|&position| {
+                                carried.contains(&(
+                                    position,
+                                    finding.rule.rule_id.as_str(),
+                                    finding.secret_hash,
+                                ))
+                            })
+                        });
+                        (appearance.commit, Some(&*appearance.path), path, !kept)
                     })
                     .collect()
             };
-        for (commit, allowlist_path, path) in places {
+        for (commit, allowlist_path, path, introduced) in places {
             if allowlist_path.is_some_and(|path| settings.allowlist.is_path_allowed(path)) {
                 suppressed_paths += 1;
                 if !settings.no_suppress {
@@ -151,6 +187,7 @@ fn attribute(
                     finding: index,
                     commit,
                     path,
+                    introduced,
                 });
         }
     }
@@ -172,9 +209,26 @@ fn attribute(
     let mut findings = Vec::with_capacity(groups.len());
     let (mut present, mut removed) = (0u64, 0u64);
     for key in group_order {
-        let Some(mut candidates) = groups.remove(&key) else {
+        let Some(all_candidates) = groups.remove(&key) else {
             continue;
         };
+        let still_in_head = all_candidates.iter().any(|candidate| {
+            let source = &per_blob[candidate.finding];
+            source.source != SourceKind::CommitMessage
+                && history
+                    .blobs
+                    .get(source.origin)
+                    .is_some_and(|blob| history.head_blobs.contains(&blob.id))
+        });
+        let mut candidates: Vec<Candidate> = all_candidates
+            .into_iter()
+            .filter(|candidate| candidate.introduced)
+            .collect();
+        if candidates.is_empty() {
+            // Every version carrying it inherited it from one the allowlist dropped (an
+            // allowlisted commit introduced it): the allowlist decision stands.
+            continue;
+        }
         let order_key = |candidate: &Candidate| {
             let commit = &history.commits[candidate.commit as usize];
             let finding = &per_blob[candidate.finding];
@@ -222,14 +276,6 @@ fn attribute(
                 }
             })
             .collect();
-        let still_in_head = candidates.iter().any(|candidate| {
-            let source = &per_blob[candidate.finding];
-            source.source != SourceKind::CommitMessage
-                && history
-                    .blobs
-                    .get(source.origin)
-                    .is_some_and(|blob| history.head_blobs.contains(&blob.id))
-        });
         finding.status = Some(if still_in_head {
             present += 1;
             SecretStatus::Present

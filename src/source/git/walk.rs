@@ -32,6 +32,10 @@ pub struct CommitNode {
 pub struct Appearance {
     pub path: std::sync::Arc<str>,
     pub commit: u32,
+    /// The blobs at `path` in the commit's parents (one per parent that had the path), so
+    /// attribution can tell a credential this version *introduced* from one it merely kept.
+    /// Empty when the path is new in every parent.
+    pub previous: Box<[ObjectId]>,
 }
 
 pub struct BlobEntry {
@@ -204,7 +208,7 @@ pub fn enumerate(
             continue;
         };
         stats.submodules += introduced.submodules;
-        for (path, blob) in introduced.blobs {
+        for (path, blob, previous) in introduced.blobs {
             let path = match paths.get(&path) {
                 Some(interned) => interned.clone(),
                 None => {
@@ -223,6 +227,7 @@ pub fn enumerate(
             blobs[slot as usize].appearances.push(Appearance {
                 path,
                 commit: commit_index as u32,
+                previous: previous.into_boxed_slice(),
             });
         }
     }
@@ -231,7 +236,7 @@ pub fn enumerate(
     let mut head_blobs = HashSet::default();
     if let Ok(head_tree) = repo.head_tree_id() {
         if let Ok(all) = differ.introduced(&repo, head_tree.detach(), &[]) {
-            head_blobs.extend(all.blobs.into_iter().map(|(_, blob)| blob));
+            head_blobs.extend(all.blobs.into_iter().map(|(_, blob, _)| blob));
         }
     }
 
@@ -274,7 +279,8 @@ fn is_partial_clone(repo: &gix::Repository) -> bool {
 
 /// What one commit introduced, plus the entries the diff saw but we do not scan.
 struct Introduced {
-    blobs: Vec<(BString, ObjectId)>,
+    /// (path, new blob, blobs at that path in the parents).
+    blobs: Vec<(BString, ObjectId, Vec<ObjectId>)>,
     submodules: u64,
 }
 
@@ -586,14 +592,27 @@ impl Differ {
             blobs: Vec::new(),
             submodules: 0,
         };
-        let mut changes = self.diff(repo, first, tree, &mut introduced)?;
+        let mut changes: Vec<(BString, ObjectId, Vec<ObjectId>)> = self
+            .diff(repo, first, tree, &mut introduced)?
+            .into_iter()
+            .map(|(path, blob, previous)| (path, blob, previous.into_iter().collect()))
+            .collect();
         for other in parents.iter().skip(1) {
             // std's hasher: gix's hashtable only takes object ids as keys.
-            let against_other: std::collections::HashSet<(BString, ObjectId)> = self
-                .diff(repo, Some(*other), tree, &mut introduced)?
-                .into_iter()
-                .collect();
-            changes.retain(|change| against_other.contains(change));
+            let against_other: std::collections::HashMap<(BString, ObjectId), Option<ObjectId>> =
+                self.diff(repo, Some(*other), tree, &mut introduced)?
+                    .into_iter()
+                    .map(|(path, blob, previous)| ((path, blob), previous))
+                    .collect();
+            changes.retain_mut(|(path, blob, previous)| {
+                match against_other.get(&(path.clone(), *blob)) {
+                    Some(other_previous) => {
+                        previous.extend(*other_previous);
+                        true
+                    }
+                    None => false,
+                }
+            });
         }
         introduced.blobs = changes;
         Ok(introduced)
@@ -605,7 +624,7 @@ impl Differ {
         old: Option<ObjectId>,
         new: ObjectId,
         counts: &mut Introduced,
-    ) -> Result<Vec<(BString, ObjectId)>, String> {
+    ) -> Result<Vec<(BString, ObjectId, Option<ObjectId>)>, String> {
         let kind = new.kind();
         let old_iter = match old {
             Some(old) => repo
@@ -638,7 +657,8 @@ impl Differ {
 struct BlobRecorder {
     path_queue: VecDeque<BString>,
     path: BString,
-    blobs: Vec<(BString, ObjectId)>,
+    /// (path, new blob, the blob it replaced for a modification).
+    blobs: Vec<(BString, ObjectId, Option<ObjectId>)>,
     submodules: u64,
 }
 
@@ -684,17 +704,24 @@ impl gix::diff::tree::Visit for BlobRecorder {
 
     fn visit(&mut self, change: gix::diff::tree::visit::Change) -> gix::diff::tree::visit::Action {
         use gix::diff::tree::visit::Change;
-        let (mode, oid) = match change {
+        let (mode, oid, previous) = match change {
             Change::Addition {
                 entry_mode, oid, ..
-            } => (entry_mode, oid),
+            } => (entry_mode, oid, None),
             Change::Modification {
-                entry_mode, oid, ..
-            } => (entry_mode, oid),
+                entry_mode,
+                oid,
+                previous_entry_mode,
+                previous_oid,
+            } => (
+                entry_mode,
+                oid,
+                previous_entry_mode.is_blob().then_some(previous_oid),
+            ),
             Change::Deletion { .. } => return std::ops::ControlFlow::Continue(()),
         };
         if mode.is_blob() {
-            self.blobs.push((self.path.clone(), oid));
+            self.blobs.push((self.path.clone(), oid, previous));
         } else if mode.is_commit() {
             self.submodules += 1;
         }
