@@ -126,6 +126,11 @@ pub struct HistoryArgs {
     #[arg(long)]
     pub allow_missing: bool,
 
+    /// Match every version of every file whole instead of only what each version changed
+    /// (the reference the differential check in benches/novelty_diff.sh compares against).
+    #[arg(long, hide = true)]
+    pub full_blob_scan: bool,
+
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -124,7 +124,8 @@ fn history_command(args: HistoryArgs) -> Result<i32> {
             &diagnostics,
         )?
     };
-    let prepared = prepare(&args.common, config)?;
+    let mut prepared = prepare(&args.common, config)?;
+    prepared.settings.novelty = !args.full_blob_scan;
     let options = source::git::HistoryOptions {
         repo: args.repo.clone(),
         range: args.range.clone(),
@@ -374,6 +375,7 @@ fn prepare(common: &CommonArgs, config: ConfigSource<'_>) -> Result<Prepared> {
             } else {
                 usize::from(common.decode_depth)
             },
+            novelty: true,
         },
         threads,
         max_file_size: common

@@ -77,6 +77,20 @@ pub struct Matcher {
     rules: Vec<RuleSpec>,
     regexes: Vec<LazyRegex>,
     keywords: keywords::KeywordIndex,
+    locality: Locality,
+}
+
+/// Which rules are line-local: no reach before or after the keyword, so a window never leaves
+/// the keyword's line and what a line yields depends on its text alone (and on being the first
+/// line, for a `^` that means "start of the blob"). History reuses their findings for lines an
+/// earlier version of the file already had (`scan_lines`); the other rules ("spread": context
+/// rules, PEM blocks, credential-file sections) are few, rare-keyworded, and matched over every
+/// version whole by their own small keyword index.
+struct Locality {
+    is_local: Vec<bool>,
+    spread_keywords: Option<keywords::SparseKeywords>,
+    /// Global index of each spread rule (the spread index numbers them locally).
+    spread_rules: Vec<u32>,
 }
 
 /// Per-thread working memory, reused blob after blob so the hot path does not allocate.
@@ -89,6 +103,10 @@ pub struct Scratch {
     bucket_ends: Vec<usize>,
     locations: Vec<Option<CaptureLocations>>,
     matches: Vec<RawMatch>,
+    /// Spans of spread rules' matches before overlaps were resolved (see `spread_spans`).
+    spread_spans: Vec<(usize, usize)>,
+    /// The blob lower-cased, for the spread rules' keyword search.
+    lowered: Vec<u8>,
 }
 
 impl Matcher {
@@ -100,11 +118,105 @@ impl Matcher {
                 compiled: OnceLock::new(),
             })
             .collect();
+        let is_local: Vec<bool> = rules
+            .iter()
+            .map(|rule| {
+                rule.reach_before == 0
+                    && rule.reach_after == 0
+                    && rule.keywords.iter().all(|keyword| !keyword.contains('\n'))
+            })
+            .collect();
+        let spread_specs: Vec<RuleSpec> = rules
+            .iter()
+            .zip(&is_local)
+            .filter(|(_, local)| !**local)
+            .map(|(rule, _)| rule.clone())
+            .collect();
+        let locality = Locality {
+            spread_keywords: if spread_specs.is_empty() {
+                None
+            } else {
+                Some(keywords::SparseKeywords::build(&spread_specs)?)
+            },
+            spread_rules: (0..rules.len() as u32)
+                .filter(|&index| !is_local[index as usize])
+                .collect(),
+            is_local,
+        };
         Ok(Matcher {
             rules,
             regexes,
             keywords,
+            locality,
         })
+    }
+
+    /// `scan` for a later version of a file whose other lines an earlier version had: the
+    /// keyword pass reads only `runs` (whole lines, in order), where line-local rules are
+    /// matched; spread rules are matched over the whole blob by their own index. Matches of
+    /// line-local rules on the other lines are the caller's to add (then `resolve_overlaps`).
+    pub fn scan_lines<'s>(
+        &self,
+        haystack: &[u8],
+        runs: &[std::ops::Range<usize>],
+        scratch: &'s mut Scratch,
+    ) -> &'s [RawMatch] {
+        let Scratch {
+            hits,
+            lanes,
+            by_rule,
+            bucket_ends,
+            locations,
+            matches,
+            spread_spans,
+            lowered,
+        } = scratch;
+        matches.clear();
+        hits.clear();
+        let is_local = &self.locality.is_local;
+        for run in runs {
+            // `by_rule` is free until confirmation.
+            self.keywords
+                .find_hits(&haystack[run.clone()], by_rule, lanes);
+            hits.extend(
+                by_rule
+                    .iter()
+                    .filter(|hit| is_local[hit.rule as usize])
+                    .map(|hit| keywords::Hit {
+                        rule: hit.rule,
+                        start: hit.start + run.start,
+                        end: hit.end + run.start,
+                    }),
+            );
+        }
+        if let Some(spread) = &self.locality.spread_keywords {
+            let before = hits.len();
+            spread.find_hits(haystack, lowered, hits);
+            for hit in &mut hits[before..] {
+                hit.rule = self.locality.spread_rules[hit.rule as usize];
+            }
+        }
+        self.confirm_hits(
+            haystack,
+            hits,
+            by_rule,
+            bucket_ends,
+            locations,
+            matches,
+            spread_spans,
+        );
+        matches
+    }
+
+    /// Whether rule `index` is line-local (see `Locality`).
+    pub fn is_line_local(&self, index: usize) -> bool {
+        self.locality.is_local[index]
+    }
+
+    /// Spans of every spread rule's match in the last scan, before overlaps were resolved: the
+    /// lines they touch are not line-local in what they yield.
+    pub fn spread_spans<'s>(&self, scratch: &'s Scratch) -> &'s [(usize, usize)] {
+        &scratch.spread_spans
     }
 
     pub fn rule(&self, index: usize) -> &RuleSpec {
@@ -119,6 +231,8 @@ impl Matcher {
             bucket_ends: Vec::new(),
             locations: (0..self.rules.len()).map(|_| None).collect(),
             matches: Vec::new(),
+            spread_spans: Vec::new(),
+            lowered: Vec::new(),
         }
     }
 
@@ -132,11 +246,38 @@ impl Matcher {
             bucket_ends,
             locations,
             matches,
+            spread_spans,
+            lowered: _,
         } = scratch;
         matches.clear();
         self.keywords.find_hits(haystack, hits, lanes);
+        self.confirm_hits(
+            haystack,
+            hits,
+            by_rule,
+            bucket_ends,
+            locations,
+            matches,
+            spread_spans,
+        );
+        matches
+    }
+
+    /// Regex confirmation of keyword hits (any order) into `matches`, overlaps resolved.
+    #[allow(clippy::too_many_arguments)]
+    fn confirm_hits(
+        &self,
+        haystack: &[u8],
+        hits: &[keywords::Hit],
+        by_rule: &mut Vec<keywords::Hit>,
+        bucket_ends: &mut Vec<usize>,
+        locations: &mut [Option<CaptureLocations>],
+        matches: &mut Vec<RawMatch>,
+        spread_spans: &mut Vec<(usize, usize)>,
+    ) {
+        spread_spans.clear();
         if hits.is_empty() {
-            return matches;
+            return;
         }
         bucket_by_rule(hits, by_rule, bucket_ends, self.rules.len());
         let hits = &*by_rule;
@@ -168,8 +309,19 @@ impl Matcher {
             }
             group_start = group_end;
         }
+        spread_spans.extend(
+            matches
+                .iter()
+                .filter(|found| !self.locality.is_local[found.rule_index])
+                .map(|found| (found.start, found.end)),
+        );
         resolve_overlaps(matches, &self.rules);
-        matches
+    }
+
+    /// Resolves overlaps in a mix of matches (kept from an earlier version and new ones) the
+    /// way `scan` does.
+    pub fn resolve_overlaps(&self, matches: &mut Vec<RawMatch>) {
+        resolve_overlaps(matches, &self.rules);
     }
 }
 

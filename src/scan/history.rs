@@ -40,6 +40,7 @@ pub fn scan_history(
                     path: COMMIT_MESSAGE_PATH,
                     source: SourceKind::CommitMessage,
                     origin: commit,
+                    versions: Default::default(),
                 });
             };
             let walked = git::enumerate(options, diagnostics, &progress.commits, &mut scan_message);

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 mod collect;
 mod history;
+mod lines;
 mod staged;
 
 pub(crate) use collect::Collector;
@@ -38,6 +39,9 @@ pub struct ScanSettings {
     pub decode_depth: usize,
     /// Rules the configuration disabled (left out of the matcher; said in the summary).
     pub disabled_rules: usize,
+    /// Reuse what earlier versions of a file yielded for the lines a later one still has
+    /// (`Blob::versions`); off with `history --full-blob-scan`.
+    pub novelty: bool,
 }
 
 /// Counters for the one-line summary.
@@ -72,6 +76,9 @@ pub struct Summary {
     pub archives: bool,
     /// Rules the configuration disabled.
     pub disabled_rules: u64,
+    /// Bytes the keyword pass read: all of `bytes`, less what later versions of a file shared
+    /// with the version before them.
+    pub bytes_matched: u64,
 }
 
 /// What a history scan adds to the summary.
@@ -104,6 +111,7 @@ impl Summary {
         self.archives_opened += other.archives_opened;
         self.archive_items_unscanned += other.archive_items_unscanned;
         self.missing_objects += other.missing_objects;
+        self.bytes_matched += other.bytes_matched;
         for (reason, count) in &other.suppressed {
             *self.suppressed.entry(*reason).or_default() += count;
         }
@@ -154,8 +162,17 @@ impl Summary {
                 history.commits, history.refs
             ));
         }
+        // Said where it differs: later versions of a file are matched only where they changed.
+        let novel = if self.history.is_some() && self.bytes_matched < self.bytes {
+            format!(
+                " ({:.1} MB new to each file)",
+                self.bytes_matched as f64 / 1e6
+            )
+        } else {
+            String::new()
+        };
         text.push_str(&format!(
-            "{} {what}, {:.1} MB scanned in {:.2} s ({:.1} MB/s); {} finding{}",
+            "{} {what}, {:.1} MB scanned{novel} in {:.2} s ({:.1} MB/s); {} finding{}",
             self.files,
             megabytes,
             seconds,

@@ -39,6 +39,7 @@ pub fn scan_staged(
                     path: &file.path,
                     source: SourceKind::Staged,
                     origin,
+                    versions: Default::default(),
                 });
             }
         },

@@ -291,6 +291,7 @@ impl<V: BlobVisitor> Worker<'_, V> {
                                 path: inner,
                                 source: SourceKind::File,
                                 origin: 0,
+                                versions: Default::default(),
                             })
                         },
                         &mut |message| diagnostics.warn(message),
@@ -310,6 +311,7 @@ impl<V: BlobVisitor> Worker<'_, V> {
                         path: &self.path_text,
                         source: SourceKind::File,
                         origin: 0,
+                        versions: Default::default(),
                     });
                 }
             }

@@ -53,6 +53,19 @@ pub struct Blob<'a> {
     /// The source's own index for this blob (git: its position in the blob list), carried into
     /// findings so the source's provenance can be attached later. 0 where unused.
     pub origin: usize,
+    /// Where this blob stands among versions of one file handed to the same visitor one after
+    /// another (git history); all false elsewhere.
+    pub versions: Versions,
+}
+
+/// Git history reads the versions of a file one after another on one thread; a visitor may
+/// reuse what it found in the earlier ones for lines a later one still has.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Versions {
+    /// The blob handed over just before was an earlier version of this file.
+    pub follows_earlier: bool,
+    /// The next blob handed over will be another version of this file.
+    pub more_follow: bool,
 }
 
 /// Why content was not scanned; each is counted in the summary.

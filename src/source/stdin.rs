@@ -33,5 +33,6 @@ pub fn scan_stdin(max_size: u64, diagnostics: &Diagnostics, visitor: &mut dyn Bl
         path: STDIN_PATH,
         source: SourceKind::Stdin,
         origin: 0,
+        versions: Default::default(),
     });
 }

@@ -523,3 +523,161 @@ fn sha256_repositories_are_named_as_unsupported() {
         assert_stderr_contains(&output, "a SHA-256 repository");
     }
 }
+
+/// A PEM body of `lines` lines of 64 base64 characters.
+fn pem_body(seed: u64, lines: usize) -> Vec<String> {
+    let mut rng = Rng::new(seed);
+    (0..lines).map(|_| rng.string(BASE62, 64)).collect()
+}
+
+fn pem(body: &[String]) -> String {
+    format!(
+        "-----BEGIN RSA PRIVATE KEY-----\n{}\n-----END RSA PRIVATE KEY-----\n",
+        body.join("\n")
+    )
+}
+
+/// Findings as users see them, for comparing the default scan with `--full-blob-scan`.
+fn visible(findings: &[serde_json::Value]) -> Vec<String> {
+    let mut keys: Vec<String> = findings
+        .iter()
+        .map(|finding| {
+            format!(
+                "{} {} {}:{} {} {} {}",
+                finding["rule_id"],
+                finding["path"],
+                finding["line"],
+                finding["column"],
+                finding["commit"],
+                finding["status"],
+                finding["occurrences"]
+            )
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+#[test]
+fn pem_key_whose_middle_lines_change_is_a_new_key_in_the_changing_commit() {
+    let repo = GitRepo::new();
+    let mut body = pem_body(120, 10);
+    repo.write("deploy/id_rsa.txt", format!("# deploy key\n{}", pem(&body)));
+    let first = repo.commit_all("key");
+    body[4] = Rng::new(121).string(BASE62, 64);
+    body[5] = Rng::new(122).string(BASE62, 64);
+    repo.write("deploy/id_rsa.txt", format!("# deploy key\n{}", pem(&body)));
+    let second = repo.commit_all("rotate the middle");
+    repo.write(
+        "deploy/id_rsa.txt",
+        format!("# deploy key, kept\n{}", pem(&body)),
+    );
+    repo.commit_all("comment only");
+    let output = repo.history(&[]);
+    let findings = json_findings(&output);
+    let mut keys: Vec<_> = attributed(&findings)
+        .into_iter()
+        .filter(|(rule, ..)| rule == "private-key-rsa")
+        .collect();
+    keys.sort();
+    let mut expected = vec![
+        (
+            "private-key-rsa".into(),
+            "deploy/id_rsa.txt".into(),
+            2,
+            first,
+        ),
+        (
+            "private-key-rsa".into(),
+            "deploy/id_rsa.txt".into(),
+            2,
+            second,
+        ),
+    ];
+    expected.sort();
+    assert_eq!(keys, expected);
+    let full = json_findings(&repo.history(&["--full-blob-scan"]));
+    assert_eq!(visible(&findings), visible(&full));
+}
+
+#[test]
+fn context_rule_with_an_old_keyword_line_and_a_new_secret_line_is_found() {
+    let repo = GitRepo::new();
+    let padding: String = (0..40).map(|n| format!("# note {n}\n")).collect();
+    repo.write(
+        "aws.yml",
+        format!("{padding}aws_secret_access_key:\n  TO-BE-FILLED\n{padding}"),
+    );
+    repo.commit_all("template");
+    let secret = Rng::new(123).string(BASE62, 40);
+    repo.write(
+        "aws.yml",
+        format!("{padding}aws_secret_access_key:\n  {secret}\n{padding}"),
+    );
+    let filled = repo.commit_all("fill in");
+    let findings = json_findings(&repo.history(&[]));
+    let found: Vec<_> = attributed(&findings)
+        .into_iter()
+        .filter(|(rule, ..)| rule == "aws-secret-access-key")
+        .collect();
+    assert_eq!(
+        found,
+        vec![("aws-secret-access-key".into(), "aws.yml".into(), 42, filled)]
+    );
+}
+
+#[test]
+fn reusing_earlier_versions_reports_what_scanning_every_version_whole_reports() {
+    // Sixty versions of three files with lines inserted, deleted and moved, tokens added,
+    // kept, removed and re-added, a PEM block and a context pair that come and go.
+    let repo = GitRepo::new();
+    let mut rng = Rng::new(124);
+    let mut files: Vec<Vec<String>> = vec![Vec::new(), Vec::new(), Vec::new()];
+    let names = ["src/config.py", "deploy/values.yaml", "notes.md"];
+    for version in 0..60u64 {
+        for (file, lines) in files.iter_mut().enumerate() {
+            if rng.next().is_multiple_of(3) && version > 0 {
+                continue;
+            }
+            let position = |rng: &mut Rng, len: usize| (rng.next() % (len as u64 + 1)) as usize;
+            match rng.next() % 8 {
+                0 if !lines.is_empty() => {
+                    let at = position(&mut rng, lines.len() - 1);
+                    lines.remove(at);
+                }
+                1 => {
+                    let at = position(&mut rng, lines.len());
+                    let token = github_token("ghp_", 200 + rng.next() % 6);
+                    lines.insert(at, format!("token_{version} = \"{token}\""));
+                }
+                2 => {
+                    let at = position(&mut rng, lines.len());
+                    let body = pem_body(300 + rng.next() % 3, 6);
+                    lines.insert(at, pem(&body).trim_end().to_string());
+                }
+                3 => {
+                    let at = position(&mut rng, lines.len());
+                    let secret = Rng::new(400 + rng.next() % 4).string(BASE62, 40);
+                    lines.insert(at, format!("aws_secret_access_key:\n  {secret}"));
+                }
+                4 if lines.len() > 2 => {
+                    let from = position(&mut rng, lines.len() - 1);
+                    let moved = lines.remove(from);
+                    let to = position(&mut rng, lines.len());
+                    lines.insert(to, moved);
+                }
+                _ => {
+                    let at = position(&mut rng, lines.len());
+                    let text = rng.string(BASE62, 12);
+                    lines.insert(at, format!("setting_{version} = {text}"));
+                }
+            }
+            repo.write(names[file], format!("{}\n", lines.join("\n")));
+        }
+        repo.commit_all(&format!("version {version}"));
+    }
+    let reused = json_findings(&repo.history(&[]));
+    let full = json_findings(&repo.history(&["--full-blob-scan"]));
+    assert!(reused.len() >= 5, "{reused:?}");
+    assert_eq!(visible(&reused), visible(&full));
+}

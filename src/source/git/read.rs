@@ -77,9 +77,27 @@ fn read_range<V: BlobVisitor>(
             return;
         };
         let mut buffer = Vec::new();
+        // The first path of the last text blob handed to the visitor: the next blob with the
+        // same first path is a later version of that file.
+        let mut previous_path: Option<&std::sync::Arc<str>> = None;
         let mut admission = TextAdmission::default();
-        for (origin, entry) in history.blobs[range.clone()].iter().enumerate() {
-            let origin = range.start + origin;
+        let blobs = &history.blobs[range.clone()];
+        for (offset, entry) in blobs.iter().enumerate() {
+            let origin = range.start + offset;
+            let first_path = entry.appearances.first().map(|appearance| &appearance.path);
+            let same_path = |other: Option<&std::sync::Arc<str>>| match (other, first_path) {
+                (Some(other), Some(current)) => std::sync::Arc::ptr_eq(other, current),
+                _ => false,
+            };
+            let versions = crate::source::Versions {
+                follows_earlier: same_path(previous_path.take()),
+                more_follow: same_path(
+                    blobs
+                        .get(offset + 1)
+                        .and_then(|next| next.appearances.first())
+                        .map(|appearance| &appearance.path),
+                ),
+            };
             let header = match repo.try_find_header(entry.id) {
                 Ok(Some(header)) => header,
                 Ok(None) => {
@@ -129,6 +147,7 @@ fn read_range<V: BlobVisitor>(
                             path: inner,
                             source: SourceKind::Git,
                             origin,
+                            versions: Default::default(),
                         })
                     },
                     &mut |message| diagnostics.warn(format!("blob {}: {message}", entry.id)),
@@ -136,15 +155,28 @@ fn read_range<V: BlobVisitor>(
                 visitor.archive_expanded(&opened);
                 continue;
             }
-            let Some(bytes) = admission.admit(data, &mut visitor) else {
+            let kind = crate::source::classify(data);
+            if kind != crate::source::ContentKind::Text {
+                // UTF-16 is decoded into the admission's own buffer: scanned whole.
+                if let Some(bytes) = admission.admit_as(kind, data, &mut visitor) {
+                    visitor.visit(Blob {
+                        bytes,
+                        path,
+                        source: SourceKind::Git,
+                        origin,
+                        versions: Default::default(),
+                    });
+                }
                 continue;
-            };
+            }
             visitor.visit(Blob {
-                bytes,
+                bytes: data,
                 path,
                 source: SourceKind::Git,
                 origin,
+                versions,
             });
+            previous_path = first_path;
         }
     });
 }
