@@ -25,7 +25,7 @@ const MIN_INTERLEAVED_LEN: usize = 4096;
 
 /// A keyword occurrence, expanded to one entry per rule that lists the keyword.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct Hit {
+pub struct Hit {
     pub rule: u32,
     pub start: usize,
     pub end: usize,
@@ -204,111 +204,6 @@ impl KeywordIndex {
     fn push_hits(&self, pattern: usize, start: usize, end: usize, out: &mut Vec<Hit>) {
         for &rule in &self.rules_for_keyword[pattern] {
             out.push(Hit { rule, start, end });
-        }
-    }
-}
-
-/// A handful of rare keywords searched over whole blobs (the spread rules' keywords in history,
-/// see `Matcher::scan_lines`). aho-corasick has no SIMD prefilter for case-insensitive search,
-/// and a DFA walk reads every byte at ~500 MB/s; so the blob is lower-cased into a reused buffer
-/// (vectorised, several GB/s) and searched case-sensitively with the packed (Teddy) searcher.
-pub(crate) struct SparseKeywords {
-    searcher: Option<aho_corasick::packed::Searcher>,
-    /// Fallback where Teddy is unavailable (no SIMD, too many keywords).
-    automaton: AhoCorasick,
-    keywords: Vec<Vec<u8>>,
-    rules_for_keyword: Vec<Vec<u32>>,
-    /// For each keyword, the other keywords that are its prefixes: a leftmost-longest search
-    /// reports only the longest keyword starting at a position.
-    prefixes: Vec<Vec<usize>>,
-}
-
-impl SparseKeywords {
-    pub fn build(rules: &[RuleSpec]) -> Result<SparseKeywords, MatcherBuildError> {
-        let mut keywords: Vec<Vec<u8>> = Vec::new();
-        let mut rules_for_keyword: Vec<Vec<u32>> = Vec::new();
-        for (rule_index, rule) in rules.iter().enumerate() {
-            for keyword in &rule.keywords {
-                let folded = keyword.as_bytes().to_ascii_lowercase();
-                match keywords.iter().position(|known| *known == folded) {
-                    Some(slot) => {
-                        if !rules_for_keyword[slot].contains(&(rule_index as u32)) {
-                            rules_for_keyword[slot].push(rule_index as u32);
-                        }
-                    }
-                    None => {
-                        keywords.push(folded);
-                        rules_for_keyword.push(vec![rule_index as u32]);
-                    }
-                }
-            }
-        }
-        let prefixes = keywords
-            .iter()
-            .map(|keyword| {
-                (0..keywords.len())
-                    .filter(|&other| {
-                        keywords[other].len() < keyword.len()
-                            && keyword.starts_with(&keywords[other])
-                    })
-                    .collect()
-            })
-            .collect();
-        let searcher = aho_corasick::packed::Config::new()
-            .match_kind(aho_corasick::packed::MatchKind::LeftmostLongest)
-            .builder()
-            .extend(&keywords)
-            .build();
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(&keywords)
-            .map_err(|error| MatcherBuildError {
-                message: error.to_string(),
-            })?;
-        Ok(SparseKeywords {
-            searcher,
-            automaton,
-            keywords,
-            rules_for_keyword,
-            prefixes,
-        })
-    }
-
-    /// Appends (does not clear) every keyword occurrence in `haystack` to `hits`; `lowered` is
-    /// per-thread scratch space.
-    pub fn find_hits(&self, haystack: &[u8], lowered: &mut Vec<u8>, hits: &mut Vec<Hit>) {
-        lowered.clear();
-        lowered.extend(haystack.iter().map(u8::to_ascii_lowercase));
-        let push = |pattern: usize, start: usize, hits: &mut Vec<Hit>| {
-            for &rule in &self.rules_for_keyword[pattern] {
-                hits.push(Hit {
-                    rule,
-                    start,
-                    end: start + self.keywords[pattern].len(),
-                });
-            }
-        };
-        let Some(searcher) = &self.searcher else {
-            for found in self.automaton.find_overlapping_iter(lowered.as_slice()) {
-                push(found.pattern().as_usize(), found.start(), hits);
-            }
-            return;
-        };
-        let mut from = 0;
-        while from < lowered.len() {
-            let Some(found) = searcher.find_in(
-                lowered.as_slice(),
-                aho_corasick::Span::from(from..lowered.len()),
-            ) else {
-                break;
-            };
-            let pattern = found.pattern().as_usize();
-            push(pattern, found.start(), hits);
-            for &shorter in &self.prefixes[pattern] {
-                push(shorter, found.start(), hits);
-            }
-            // Overlapping occurrences start later: go on from the next byte, not the end.
-            from = found.start() + 1;
         }
     }
 }

@@ -83,15 +83,17 @@ pub struct Matcher {
 /// Which rules are line-local: no reach before or after the keyword, so a window never leaves
 /// the keyword's line and what a line yields depends on its text alone (and on being the first
 /// line, for a `^` that means "start of the blob"). History reuses their findings for lines an
-/// earlier version of the file already had (`scan_lines`); the other rules ("spread": context
-/// rules, PEM blocks, credential-file sections) are few, rare-keyworded, and matched over every
-/// version whole by their own small keyword index.
+/// earlier version of the file already had (`scan_lines`). The other rules ("spread": context
+/// rules, PEM blocks, credential-file sections) are confirmed over the whole blob, from keyword
+/// hits that are themselves line-local as long as no keyword holds a line break.
 struct Locality {
     is_local: Vec<bool>,
-    spread_keywords: Option<keywords::SparseKeywords>,
-    /// Global index of each spread rule (the spread index numbers them locally).
-    spread_rules: Vec<u32>,
+    /// False when a keyword holds a line break: then nothing is line-local and no line reused.
+    line_reuse: bool,
 }
+
+/// A keyword occurrence (one per rule listing the keyword).
+pub use keywords::Hit as KeywordHit;
 
 /// Per-thread working memory, reused blob after blob so the hot path does not allocate.
 pub struct Scratch {
@@ -105,8 +107,8 @@ pub struct Scratch {
     matches: Vec<RawMatch>,
     /// Spans of spread rules' matches before overlaps were resolved (see `spread_spans`).
     spread_spans: Vec<(usize, usize)>,
-    /// The blob lower-cased, for the spread rules' keyword search.
-    lowered: Vec<u8>,
+    /// Spread rules' keyword hits of the last scan.
+    spread_hits: Vec<keywords::Hit>,
 }
 
 impl Matcher {
@@ -118,30 +120,14 @@ impl Matcher {
                 compiled: OnceLock::new(),
             })
             .collect();
-        let is_local: Vec<bool> = rules
-            .iter()
-            .map(|rule| {
-                rule.reach_before == 0
-                    && rule.reach_after == 0
-                    && rule.keywords.iter().all(|keyword| !keyword.contains('\n'))
-            })
-            .collect();
-        let spread_specs: Vec<RuleSpec> = rules
-            .iter()
-            .zip(&is_local)
-            .filter(|(_, local)| !**local)
-            .map(|(rule, _)| rule.clone())
-            .collect();
         let locality = Locality {
-            spread_keywords: if spread_specs.is_empty() {
-                None
-            } else {
-                Some(keywords::SparseKeywords::build(&spread_specs)?)
-            },
-            spread_rules: (0..rules.len() as u32)
-                .filter(|&index| !is_local[index as usize])
+            is_local: rules
+                .iter()
+                .map(|rule| rule.reach_before == 0 && rule.reach_after == 0)
                 .collect(),
-            is_local,
+            line_reuse: rules
+                .iter()
+                .all(|rule| rule.keywords.iter().all(|keyword| !keyword.contains('\n'))),
         };
         Ok(Matcher {
             rules,
@@ -152,13 +138,16 @@ impl Matcher {
     }
 
     /// `scan` for a later version of a file whose other lines an earlier version had: the
-    /// keyword pass reads only `runs` (whole lines, in order), where line-local rules are
-    /// matched; spread rules are matched over the whole blob by their own index. Matches of
-    /// line-local rules on the other lines are the caller's to add (then `resolve_overlaps`).
+    /// keyword pass reads only `runs` (whole lines, in order). Line-local rules are matched
+    /// there; matches of line-local rules on the other lines are the caller's to add (then
+    /// `resolve_overlaps`). Spread rules are confirmed over the whole blob from their hits in
+    /// `runs` plus `known_spread_hits` (their hits on the other lines). Afterwards
+    /// `spread_hits` holds the spread rules' hits found in `runs`.
     pub fn scan_lines<'s>(
         &self,
         haystack: &[u8],
         runs: &[std::ops::Range<usize>],
+        known_spread_hits: &[KeywordHit],
         scratch: &'s mut Scratch,
     ) -> &'s [RawMatch] {
         let Scratch {
@@ -169,33 +158,24 @@ impl Matcher {
             locations,
             matches,
             spread_spans,
-            lowered,
+            spread_hits,
         } = scratch;
         matches.clear();
         hits.clear();
-        let is_local = &self.locality.is_local;
+        spread_hits.clear();
         for run in runs {
             // `by_rule` is free until confirmation.
             self.keywords
                 .find_hits(&haystack[run.clone()], by_rule, lanes);
-            hits.extend(
-                by_rule
-                    .iter()
-                    .filter(|hit| is_local[hit.rule as usize])
-                    .map(|hit| keywords::Hit {
-                        rule: hit.rule,
-                        start: hit.start + run.start,
-                        end: hit.end + run.start,
-                    }),
-            );
+            hits.extend(by_rule.iter().map(|hit| keywords::Hit {
+                rule: hit.rule,
+                start: hit.start + run.start,
+                end: hit.end + run.start,
+            }));
         }
-        if let Some(spread) = &self.locality.spread_keywords {
-            let before = hits.len();
-            spread.find_hits(haystack, lowered, hits);
-            for hit in &mut hits[before..] {
-                hit.rule = self.locality.spread_rules[hit.rule as usize];
-            }
-        }
+        let is_local = &self.locality.is_local;
+        spread_hits.extend(hits.iter().filter(|hit| !is_local[hit.rule as usize]));
+        hits.extend_from_slice(known_spread_hits);
         self.confirm_hits(
             haystack,
             hits,
@@ -206,6 +186,16 @@ impl Matcher {
             spread_spans,
         );
         matches
+    }
+
+    /// Whether versions of a file may reuse what line-local rules found on lines they share.
+    pub fn supports_line_reuse(&self) -> bool {
+        self.locality.line_reuse
+    }
+
+    /// The spread rules' keyword hits `scan` or `scan_lines` found (see `scan_lines`).
+    pub fn spread_hits<'s>(&self, scratch: &'s Scratch) -> &'s [KeywordHit] {
+        &scratch.spread_hits
     }
 
     /// Whether rule `index` is line-local (see `Locality`).
@@ -232,7 +222,7 @@ impl Matcher {
             locations: (0..self.rules.len()).map(|_| None).collect(),
             matches: Vec::new(),
             spread_spans: Vec::new(),
-            lowered: Vec::new(),
+            spread_hits: Vec::new(),
         }
     }
 
@@ -247,10 +237,13 @@ impl Matcher {
             locations,
             matches,
             spread_spans,
-            lowered: _,
+            spread_hits,
         } = scratch;
         matches.clear();
         self.keywords.find_hits(haystack, hits, lanes);
+        spread_hits.clear();
+        let is_local = &self.locality.is_local;
+        spread_hits.extend(hits.iter().filter(|hit| !is_local[hit.rule as usize]));
         self.confirm_hits(
             haystack,
             hits,

@@ -14,6 +14,8 @@ use crate::suppress::{inline, SuppressReason};
 
 use super::lines::{LineCache, LineResult};
 
+mod versions;
+
 pub(crate) struct Collector<'a> {
     matcher: &'a Matcher,
     settings: &'a ScanSettings,
@@ -48,6 +50,10 @@ pub(crate) struct Collector<'a> {
     /// Spread rules' match spans in the current blob (`Matcher::spread_spans`), taken before
     /// decoding reuses the scratch space.
     spread: Vec<(usize, usize)>,
+    /// Spread rules' keyword hits in the current blob (known lines' first).
+    spread_hits: Vec<crate::matcher::KeywordHit>,
+    /// What the last version visited yielded, line by line, for the next version.
+    previous: versions::PreviousVersion,
 }
 
 /// A finding recorded for the current blob and where it is, to remember it with its line.
@@ -101,6 +107,8 @@ impl<'a> Collector<'a> {
             runs: Vec::new(),
             known: Vec::new(),
             spread: Vec::new(),
+            spread_hits: Vec::new(),
+            previous: versions::PreviousVersion::default(),
         }
     }
 
@@ -329,204 +337,6 @@ impl<'a> Collector<'a> {
     }
 }
 
-impl Collector<'_> {
-    /// `visit` for a later version of a file: lines an earlier version had are not matched
-    /// again for line-local rules, their findings are copied (with this version's line number);
-    /// the rest is matched and decoded as usual, and spread rules see the whole blob.
-    /// Overlaps between copied and new matches are resolved as one scan would resolve them.
-    fn visit_known_lines(&mut self, blob: &Blob<'_>) {
-        let bytes = blob.bytes;
-        self.line_starts.clear();
-        self.runs.clear();
-        self.known.clear();
-        let mut start = 0;
-        while start <= bytes.len() {
-            let newline = memchr::memchr(b'\n', &bytes[start..]).map(|at| start + at);
-            let end = newline.unwrap_or(bytes.len());
-            let index = self.line_starts.len();
-            self.line_starts.push(start);
-            // The first line is matched every time (`^` means the blob's start there), and so
-            // is an unterminated last line.
-            let cached = match newline {
-                Some(_) if index > 0 => self.lines.lookup(&bytes[start..end]),
-                _ => None,
-            };
-            match cached {
-                Some(results) => self
-                    .known
-                    .extend(results.iter().map(|result| (index, start, *result))),
-                None => {
-                    let run_end = newline.map_or(end, |at| at + 1);
-                    match self.runs.last_mut() {
-                        Some(run) if run.end == start => run.end = run_end,
-                        _ => self.runs.push(start..run_end),
-                    }
-                }
-            }
-            match newline {
-                Some(at) => start = at + 1,
-                None => break,
-            }
-        }
-        let mut matches: Vec<RawMatch> = self
-            .matcher
-            .scan_lines(bytes, &self.runs, &mut self.scratch)
-            .to_vec();
-        self.spread.clear();
-        self.spread
-            .extend_from_slice(self.matcher.spread_spans(&self.scratch));
-        self.summary.bytes_matched += self.runs.iter().map(|run| run.len() as u64).sum::<u64>();
-        // Reused matches in this blob's offsets, sorted, with their findings.
-        let mut reused: Vec<(RawMatch, usize, usize)> = Vec::new();
-        for &(index, line_start, result) in &self.known {
-            if let LineResult::Match { found, finding } = result {
-                let mut moved = found;
-                moved.start += line_start;
-                moved.end += line_start;
-                reused.push((moved, finding, index));
-            }
-        }
-        reused.sort_unstable_by_key(|(found, _, _)| (found.start, found.end, found.rule_index));
-        matches.extend(reused.iter().map(|(found, _, _)| *found));
-        self.matcher.resolve_overlaps(&mut matches);
-        self.spans
-            .extend(matches.iter().map(|found| (found.start, found.end)));
-        let mut lines = LineCounter::new(bytes);
-        for found in &matches {
-            let earlier = reused
-                .binary_search_by_key(&(found.start, found.end, found.rule_index), |(m, _, _)| {
-                    (m.start, m.end, m.rule_index)
-                })
-                .ok()
-                .map(|at| (reused[at].1, reused[at].2));
-            match earlier {
-                Some((finding, index)) => self.reuse_finding(blob, finding, index, Some(*found)),
-                None => {
-                    let (line, column) = lines.position(found.start);
-                    let place = Place {
-                        content: bytes,
-                        start: found.start,
-                        end: found.end,
-                        line,
-                        column,
-                        decoded: &[],
-                    };
-                    self.record(blob, found, place);
-                }
-            }
-        }
-        for at in 0..self.known.len() {
-            if let (index, _, LineResult::Decoded { finding }) = self.known[at] {
-                self.reuse_finding(blob, finding, index, None);
-            }
-        }
-        let runs = std::mem::take(&mut self.runs);
-        for run in &runs {
-            self.scan_encoded(blob, run.clone());
-        }
-        self.runs = runs;
-    }
-
-    /// Copies `finding` (of an earlier version, same line text) onto line `index` of this blob.
-    fn reuse_finding(
-        &mut self,
-        blob: &Blob<'_>,
-        finding: usize,
-        index: usize,
-        found: Option<RawMatch>,
-    ) {
-        let mut copy = self.findings[finding].clone();
-        copy.line = index + 1;
-        copy.origin = blob.origin;
-        self.current_kept.push(Kept {
-            finding: self.findings.len(),
-            found,
-            start: self.line_starts[index] + copy.column.saturating_sub(1),
-        });
-        self.findings.push(copy);
-    }
-
-    /// Remembers the lines of this blob that no earlier version had, with their findings, for
-    /// the versions that follow. Lines touched by a spread rule's match are left out: what
-    /// they yield depends on more than their text.
-    fn remember_lines(&mut self, blob: &Blob<'_>, all_lines_new: bool) {
-        let bytes = blob.bytes;
-        if all_lines_new {
-            self.line_starts.clear();
-            self.line_starts.push(0);
-            self.line_starts
-                .extend(memchr::memchr_iter(b'\n', bytes).map(|at| at + 1));
-            if self.line_starts.last() == Some(&bytes.len()) {
-                self.line_starts.pop();
-            }
-        }
-        let line_of =
-            |starts: &[usize], offset: usize| starts.partition_point(|&s| s <= offset) - 1;
-        // (line, result) for this blob's findings, by line.
-        let mut by_line: Vec<(usize, LineResult)> = self
-            .current_kept
-            .iter()
-            .filter(|kept| {
-                kept.found
-                    .is_none_or(|found| self.matcher.is_line_local(found.rule_index))
-            })
-            .map(|kept| {
-                let line = line_of(&self.line_starts, kept.start);
-                let result = match kept.found {
-                    Some(mut found) => {
-                        let line_start = self.line_starts[line];
-                        found.start -= line_start;
-                        found.end -= line_start;
-                        LineResult::Match {
-                            found,
-                            finding: kept.finding,
-                        }
-                    }
-                    None => LineResult::Decoded {
-                        finding: kept.finding,
-                    },
-                };
-                (line, result)
-            })
-            .collect();
-        by_line.sort_by_key(|(line, _)| *line);
-        let mut tainted: Vec<usize> = Vec::new();
-        for &(start, end) in &self.spread {
-            let first = line_of(&self.line_starts, start);
-            let last = line_of(&self.line_starts, end.saturating_sub(1).max(start));
-            tainted.extend(first..=last);
-        }
-        tainted.sort_unstable();
-        let mut results: Vec<LineResult> = Vec::new();
-        let mut next_result = 0;
-        let mut runs = self.runs.iter().peekable();
-        for (index, &start) in self.line_starts.iter().enumerate() {
-            let Some(newline) = memchr::memchr(b'\n', &bytes[start..]).map(|at| start + at) else {
-                break;
-            };
-            results.clear();
-            while next_result < by_line.len() && by_line[next_result].0 < index {
-                next_result += 1;
-            }
-            while next_result < by_line.len() && by_line[next_result].0 == index {
-                results.push(by_line[next_result].1);
-                next_result += 1;
-            }
-            // Only lines matched in this blob are new to the cache.
-            let is_new = all_lines_new || {
-                while runs.peek().is_some_and(|run| run.end <= start) {
-                    runs.next();
-                }
-                runs.peek().is_some_and(|run| run.start <= start)
-            };
-            if index == 0 || !is_new || tainted.binary_search(&index).is_ok() {
-                continue;
-            }
-            self.lines.insert(&bytes[start..newline], &results);
-        }
-    }
-}
-
 impl BlobVisitor for Collector<'_> {
     fn visit(&mut self, blob: Blob<'_>) {
         self.summary.files += 1;
@@ -541,22 +351,20 @@ impl BlobVisitor for Collector<'_> {
         self.utf16_columns = finding::Utf16Columns::default();
         self.current_kept.clear();
         // Notebook cell numbers depend on everything before a finding: no reuse there.
-        let reuse = self.settings.novelty && !blob.path.ends_with(".ipynb");
-        if !reuse || !blob.versions.follows_earlier {
+        let reuse = self.settings.novelty
+            && self.matcher.supports_line_reuse()
+            && !blob.path.ends_with(".ipynb");
+        let previous = blob.versions.previous.filter(|_| reuse);
+        if previous.is_none() {
             self.lines.clear();
         }
-        if reuse && blob.versions.follows_earlier && !self.lines.is_empty() {
-            self.visit_known_lines(&blob);
-            if blob.versions.more_follow {
-                self.remember_lines(&blob, false);
-            }
+        if reuse && (previous.is_some() || blob.versions.more_follow) {
+            self.visit_version(&blob, previous, blob.versions.more_follow);
             return;
         }
+        self.previous.forget();
         self.summary.bytes_matched += blob.bytes.len() as u64;
         let matches = self.matcher.scan(blob.bytes, &mut self.scratch).to_vec();
-        self.spread.clear();
-        self.spread
-            .extend_from_slice(self.matcher.spread_spans(&self.scratch));
         self.spans
             .extend(matches.iter().map(|found| (found.start, found.end)));
         let mut lines = LineCounter::new(blob.bytes);
@@ -573,17 +381,16 @@ impl BlobVisitor for Collector<'_> {
             self.record(&blob, found, place);
         }
         self.scan_encoded(&blob, 0..blob.bytes.len());
-        if reuse && blob.versions.more_follow {
-            self.remember_lines(&blob, true);
-        }
     }
 
     fn archive_expanded(&mut self, expanded: &crate::source::archive::Expanded) {
+        self.previous.forget();
         self.summary.archives_opened += expanded.archives;
         self.summary.archive_items_unscanned += expanded.unscanned;
     }
 
     fn skipped(&mut self, reason: SkipReason, _bytes: u64) {
+        self.previous.forget();
         match reason {
             SkipReason::Binary => self.summary.skipped_binary += 1,
             SkipReason::Oversize => self.summary.skipped_oversize += 1,

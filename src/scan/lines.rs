@@ -9,19 +9,21 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
-use crate::matcher::RawMatch;
+use crate::matcher::{KeywordHit, RawMatch};
 
 /// Text kept per file; past it, new lines are no longer remembered (lookups still work) until
 /// the next file. A file whose versions hold this much distinct text is rare; 64 MiB per
 /// thread bounds the worst case.
 const TEXT_BUDGET: usize = 64 * 1024 * 1024;
 
-/// What one line yielded: a match of a line-local rule (offsets relative to the line start)
-/// and the finding it became, or a finding in text decoded from an encoded span on the line.
+/// What one line yielded (offsets relative to the line start): a match of a line-local rule and
+/// the finding it became, a finding in text decoded from an encoded span on the line, or a
+/// spread rule's keyword (confirmed per blob, since its window reaches other lines).
 #[derive(Clone, Copy)]
 pub(crate) enum LineResult {
     Match { found: RawMatch, finding: usize },
     Decoded { finding: usize },
+    SpreadHit(KeywordHit),
 }
 
 struct Entry {
@@ -72,10 +74,6 @@ impl LineCache {
         if self.text.capacity() > 4 * 1024 * 1024 {
             *self = LineCache::default();
         }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 
     fn hash(&self, line: &[u8]) -> u64 {
@@ -149,6 +147,5 @@ mod tests {
         ));
         cache.clear();
         assert!(cache.lookup(b"alpha = 1").is_none());
-        assert!(cache.is_empty());
     }
 }

@@ -54,16 +54,16 @@ pub struct Blob<'a> {
     /// findings so the source's provenance can be attached later. 0 where unused.
     pub origin: usize,
     /// Where this blob stands among versions of one file handed to the same visitor one after
-    /// another (git history); all false elsewhere.
-    pub versions: Versions,
+    /// another (git history); empty elsewhere.
+    pub versions: Versions<'a>,
 }
 
-/// Git history reads the versions of a file one after another on one thread; a visitor may
-/// reuse what it found in the earlier ones for lines a later one still has.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Versions {
-    /// The blob handed over just before was an earlier version of this file.
-    pub follows_earlier: bool,
+/// Git history reads the versions of a file one after another on one thread, oldest first; a
+/// visitor may reuse what it found in the earlier ones for lines a later one still has.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Versions<'a> {
+    /// The blob handed over just before, when it was an earlier version of this file.
+    pub previous: Option<&'a [u8]>,
     /// The next blob handed over will be another version of this file.
     pub more_follow: bool,
 }

@@ -77,8 +77,10 @@ fn read_range<V: BlobVisitor>(
             return;
         };
         let mut buffer = Vec::new();
-        // The first path of the last text blob handed to the visitor: the next blob with the
-        // same first path is a later version of that file.
+        // The last text blob handed to the visitor (kept by swapping buffers, not copying) and
+        // its first path: the next blob with the same first path is a later version of it.
+        let mut previous_buffer: Vec<u8> = Vec::new();
+        let mut previous_len = 0;
         let mut previous_path: Option<&std::sync::Arc<str>> = None;
         let mut admission = TextAdmission::default();
         let blobs = &history.blobs[range.clone()];
@@ -89,15 +91,13 @@ fn read_range<V: BlobVisitor>(
                 (Some(other), Some(current)) => std::sync::Arc::ptr_eq(other, current),
                 _ => false,
             };
-            let versions = crate::source::Versions {
-                follows_earlier: same_path(previous_path.take()),
-                more_follow: same_path(
-                    blobs
-                        .get(offset + 1)
-                        .and_then(|next| next.appearances.first())
-                        .map(|appearance| &appearance.path),
-                ),
-            };
+            let follows_earlier = same_path(previous_path.take());
+            let more_follow = same_path(
+                blobs
+                    .get(offset + 1)
+                    .and_then(|next| next.appearances.first())
+                    .map(|appearance| &appearance.path),
+            );
             let header = match repo.try_find_header(entry.id) {
                 Ok(Some(header)) => header,
                 Ok(None) => {
@@ -169,13 +169,19 @@ fn read_range<V: BlobVisitor>(
                 }
                 continue;
             }
+            let len = data.len();
             visitor.visit(Blob {
                 bytes: data,
                 path,
                 source: SourceKind::Git,
                 origin,
-                versions,
+                versions: crate::source::Versions {
+                    previous: follows_earlier.then(|| &previous_buffer[..previous_len]),
+                    more_follow,
+                },
             });
+            std::mem::swap(&mut buffer, &mut previous_buffer);
+            previous_len = len;
             previous_path = first_path;
         }
     });

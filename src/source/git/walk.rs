@@ -240,9 +240,9 @@ pub fn enumerate(
         }
     }
 
-    // 4. Reading order: grouped by path, pack order within a path.
+    // 4. Reading order: grouped by path, oldest version first (pack order among equals).
     sort_in_pack_order(&repo, &mut blobs);
-    group_by_path(&mut blobs);
+    group_by_path(&mut blobs, &generations);
 
     let commits = raw
         .iter()
@@ -509,18 +509,30 @@ fn generations(raw: &[RawCommit], index_of: &HashMap<ObjectId, u32>) -> Vec<u32>
     generation
 }
 
-/// Puts the versions of each file next to each other (stable: pack order within a path, each
+/// Puts the versions of each file next to each other (stable: pack order among equal keys, each
 /// blob under the first path it appeared at). Consecutive versions are each other's delta
 /// bases, so the delta-base cache serves almost every read, and the matcher's lazy DFAs meet
 /// similar text. Measured on the 40,000-commit synthetic repository: whole history scan 4.35 s
 /// in pure pack order, 3.38 s grouped by path (CPU 8.2 s -> 6.2 s), same findings.
-fn group_by_path(blobs: &mut [BlobEntry]) {
-    let first_path = |blob: &BlobEntry| {
-        blob.appearances
-            .first()
-            .map(|appearance| appearance.path.clone())
+///
+/// Within a path, versions go oldest first (by the generation of the first commit that
+/// introduced each), so each version usually follows its parent version and shares most of its
+/// bytes with the blob read just before it (`Versions::previous`): on curl/curl, 79% of all
+/// bytes lie in the common prefix or suffix with the blob read before, against 5% in pack
+/// order, at the same inflating cost (7.02 s pack order, 7.15 s oldest first, one run each).
+fn group_by_path(blobs: &mut [BlobEntry], generations: &[u32]) {
+    let key = |blob: &BlobEntry| {
+        (
+            blob.appearances
+                .first()
+                .map(|appearance| appearance.path.clone()),
+            blob.appearances
+                .iter()
+                .map(|appearance| generations[appearance.commit as usize])
+                .min(),
+        )
     };
-    blobs.sort_by_cached_key(first_path);
+    blobs.sort_by_cached_key(key);
 }
 
 /// Reorders blobs by their position in the packs (loose objects last): the order of the
