@@ -681,3 +681,67 @@ fn reusing_earlier_versions_reports_what_scanning_every_version_whole_reports() 
     assert!(reused.len() >= 5, "{reused:?}");
     assert_eq!(visible(&reused), visible(&full));
 }
+
+#[test]
+fn reuse_handles_empty_versions_missing_final_breaks_and_shared_ends() {
+    let repo = GitRepo::new();
+    let token = github_token("ghp_", 125);
+    let other = github_token("ghp_", 126);
+    let versions = [
+        format!("T={token}\n"),
+        String::new(),
+        format!("T={token}"),
+        format!("T={token}\nT={token}"),
+        "\n\n".to_string(),
+        format!("\nT={token}\n\nU={other}"),
+        format!("T={token}\n\nU={other}\n"),
+        format!("U={other}\nT={token}\n\nU={other}\n"),
+        format!("T={token}\n"),
+        format!("x\nT={token}\n"),
+    ];
+    for (index, text) in versions.iter().enumerate() {
+        repo.write("edge.env", text);
+        repo.commit_all(&format!("edge {index}"));
+    }
+    let reused = json_findings(&repo.history(&[]));
+    let full = json_findings(&repo.history(&["--full-blob-scan"]));
+    assert_eq!(visible(&reused), visible(&full));
+    assert_eq!(reused.len(), 2, "{reused:?}");
+}
+
+#[test]
+fn reuse_matches_a_whole_scan_on_small_files_with_random_edits() {
+    let tokens = [github_token("ghp_", 127), github_token("ghp_", 128)];
+    for seed in 0..3u64 {
+        let repo = GitRepo::new();
+        let mut rng = Rng::new(500 + seed);
+        for version in 0..40u64 {
+            let lines = (rng.next() % 5) as usize;
+            let mut text = String::new();
+            for _ in 0..lines {
+                match rng.next() % 4 {
+                    0 => text.push_str(&format!("T={}", tokens[0])),
+                    1 => text.push_str(&format!("U={}", tokens[1])),
+                    2 => {}
+                    _ => text.push_str("plain"),
+                }
+                text.push('\n');
+            }
+            if rng.next().is_multiple_of(3) {
+                text.pop();
+            }
+            repo.write("small.env", &text);
+            repo.git(&["add", "-A"]);
+            repo.git(&[
+                "commit",
+                "-q",
+                "--allow-empty",
+                "-m",
+                &format!("v{version}"),
+            ]);
+        }
+        let reused = json_findings(&repo.history(&[]));
+        let full = json_findings(&repo.history(&["--full-blob-scan"]));
+        assert_eq!(visible(&reused), visible(&full), "seed {seed}");
+    }
+}

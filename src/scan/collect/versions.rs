@@ -17,7 +17,8 @@ use crate::source::Blob;
 pub(super) struct PreviousVersion {
     /// Its length, to check that the previous bytes a source hands over are that version.
     len: Option<usize>,
-    line_count: usize,
+    /// Where each of its lines starts (no entry for the empty "line" after a final break).
+    line_starts: Vec<usize>,
     /// What each line yielded, by line (only lines that yielded something).
     results: Vec<(usize, LineResult)>,
     /// Lines a spread rule's match touched: what they yield depends on more than their text.
@@ -41,70 +42,118 @@ impl Collector<'_> {
     ) {
         let bytes = blob.bytes;
         let len = bytes.len();
-        self.line_starts.clear();
-        self.line_starts.push(0);
-        self.line_starts
-            .extend(memchr::memchr_iter(b'\n', bytes).map(|at| at + 1));
-        if len > 0 && self.line_starts.last() == Some(&len) {
-            self.line_starts.pop();
-        }
-        let count = self.line_starts.len();
         let terminated_last = bytes.last() == Some(&b'\n');
         let previous = previous.filter(|previous| self.previous.len == Some(previous.len()));
-        let (prefix, suffix) = previous.map_or((0, 0), |previous| {
-            let prefix = common_prefix(bytes, previous);
-            let room = len.min(previous.len()) - prefix;
-            (prefix, common_suffix(bytes, previous, room))
-        });
-        let previous_count = self.previous.line_count;
         self.runs.clear();
         self.known.clear();
-        let mut cursor = 0;
-        for index in 0..count {
-            let start = self.line_starts[index];
-            let terminated = index + 1 < count || terminated_last;
-            let end = match self.line_starts.get(index + 1) {
-                Some(next) => next - 1,
-                None if terminated_last => len - 1,
-                None => len,
-            };
-            // The same line, in the same place, in the version before: inside the common
-            // prefix (its line break included) or the common suffix (the line break before it
-            // included; never the first line, where `^` meant the start of the blob).
-            let earlier = if previous.is_none() {
-                None
-            } else if terminated && end < prefix {
-                Some(index)
-            } else if start > len - suffix && index + previous_count > count {
-                Some(index + previous_count - count).filter(|&line| line > 0)
-            } else {
-                None
-            };
-            if let Some(line) =
-                earlier.filter(|line| self.previous.tainted.binary_search(line).is_err())
-            {
-                let results = &self.previous.results;
-                while cursor < results.len() && results[cursor].0 < line {
-                    cursor += 1;
-                }
-                let mut at = cursor;
-                while at < results.len() && results[at].0 == line {
-                    self.known.push((index, start, results[at].1));
-                    at += 1;
-                }
-                continue;
+        self.line_starts.clear();
+        let previous_starts = &self.previous.line_starts;
+        let previous_count = if previous.is_some() {
+            previous_starts.len()
+        } else {
+            0
+        };
+        // Lines shared with the version before, in the same place: its first `head` lines
+        // (their line breaks inside the common prefix) and its lines from `tail` on (inside the
+        // common suffix, the line break before them included, so never its first line, where
+        // `^` meant the start of the blob). Only the lines between are looked at one by one.
+        let (head, tail, middle) = match previous {
+            Some(previous) => {
+                let prefix = common_prefix(bytes, previous);
+                let room = len.min(previous.len()) - prefix;
+                let suffix = common_suffix(bytes, previous, room);
+                let head = previous_starts
+                    .get(1..)
+                    .map_or(0, |later| later.partition_point(|&start| start <= prefix));
+                let tail = previous_starts
+                    .partition_point(|&start| start <= previous.len() - suffix)
+                    .max(1)
+                    .max(head);
+                let middle_end = match previous_starts.get(tail) {
+                    Some(&start) => start + len - previous.len(),
+                    None => len,
+                };
+                // The last line never counts as shared at the head, so line `head` exists unless
+                // the version before was empty.
+                let middle_start = previous_starts.get(head).copied().unwrap_or(0);
+                (head, tail, middle_start..middle_end)
             }
-            if index > 0 && terminated {
+            None => (0, 0, 0..len),
+        };
+        self.line_starts.extend_from_slice(&previous_starts[..head]);
+        if middle.start < middle.end {
+            self.line_starts.push(middle.start);
+            self.line_starts.extend(
+                memchr::memchr_iter(b'\n', &bytes[middle.clone()])
+                    .map(|at| middle.start + at + 1)
+                    .filter(|&start| start < middle.end),
+            );
+        }
+        let middle_lines = head..self.line_starts.len();
+        let shift = len.wrapping_sub(previous.map_or(0, <[u8]>::len));
+        self.line_starts.extend(
+            previous_starts[tail.min(previous_count)..previous_count]
+                .iter()
+                .map(|&start| start.wrapping_add(shift)),
+        );
+        let count = self.line_starts.len();
+        let tail_offset = middle_lines.end as isize - tail as isize;
+
+        // What the shared lines yielded, except lines a spread match touched (matched again).
+        let tainted = &self.previous.tainted;
+        if previous.is_some() {
+            for &(line, result) in &self.previous.results {
+                let index = if line < head {
+                    line
+                } else if line >= tail {
+                    (line as isize + tail_offset) as usize
+                } else {
+                    continue;
+                };
+                if tainted.binary_search(&line).is_err() {
+                    self.known.push((index, self.line_starts[index], result));
+                }
+            }
+        }
+        let line_end = |starts: &[usize], index: usize| match starts.get(index + 1) {
+            Some(next) => next - 1,
+            None if terminated_last => len - 1,
+            None => len,
+        };
+        let add_run = |runs: &mut Vec<std::ops::Range<usize>>, starts: &[usize], index| {
+            let start = starts[index];
+            let end = line_end(starts, index);
+            let run_end = if index + 1 < count || terminated_last {
+                end + 1
+            } else {
+                end
+            };
+            match runs.last_mut() {
+                Some(run) if run.end == start => run.end = run_end,
+                _ => runs.push(start..run_end),
+            }
+        };
+        if previous.is_some() {
+            for &line in tainted.iter().filter(|&&line| line < head) {
+                add_run(&mut self.runs, &self.line_starts, line);
+            }
+        }
+        for index in middle_lines {
+            let start = self.line_starts[index];
+            let end = line_end(&self.line_starts, index);
+            if index > 0 && (index + 1 < count || terminated_last) {
                 if let Some(results) = self.lines.lookup(&bytes[start..end]) {
                     self.known
                         .extend(results.iter().map(|result| (index, start, *result)));
                     continue;
                 }
             }
-            let run_end = if terminated { end + 1 } else { end };
-            match self.runs.last_mut() {
-                Some(run) if run.end == start => run.end = run_end,
-                _ => self.runs.push(start..run_end),
+            add_run(&mut self.runs, &self.line_starts, index);
+        }
+        if previous.is_some() {
+            for &line in tainted.iter().filter(|&&line| line >= tail) {
+                let index = (line as isize + tail_offset) as usize;
+                add_run(&mut self.runs, &self.line_starts, index);
             }
         }
 
@@ -287,9 +336,13 @@ impl Collector<'_> {
                 index += 1;
             }
         }
+        let line_starts = std::mem::replace(
+            &mut self.line_starts,
+            std::mem::take(&mut self.previous.line_starts),
+        );
         self.previous = PreviousVersion {
             len: Some(bytes.len()),
-            line_count: self.line_starts.len(),
+            line_starts,
             results,
             tainted,
         };
