@@ -107,6 +107,10 @@ impl KeywordIndex {
         })
     }
 
+    pub fn longest_keyword(&self) -> usize {
+        self.longest_keyword
+    }
+
     /// Fills `hits` (cleared first) with every keyword occurrence, overlapping ones included,
     /// in order of their end. `lanes` is per-thread scratch space.
     pub fn find_hits(&self, haystack: &[u8], hits: &mut Vec<Hit>, lanes: &mut [Vec<Hit>; LANES]) {

@@ -95,6 +95,16 @@ struct Locality {
 /// A keyword occurrence (one per rule listing the keyword).
 pub use keywords::Hit as KeywordHit;
 
+/// Bytes of keyword pass gathered before their hits are confirmed (see `match_range`): a
+/// quarter megabyte of a keyword repeated every 8 bytes is 32,768 occurrences, times the rules
+/// listing the keyword, at 24 bytes a hit.
+const SEGMENT: usize = 256 * 1024;
+
+/// Spread rules' hits `scan_lines` sets aside to confirm together with those of known lines;
+/// past this many (a blob dense with such keywords), later segments confirm their own, and
+/// `spread_hits` no longer lists every hit (`spread_hits_complete` says so).
+const MAX_SPREAD_ASIDE: usize = 65_536;
+
 /// Per-thread working memory, reused blob after blob so the hot path does not allocate.
 pub struct Scratch {
     hits: Vec<keywords::Hit>,
@@ -150,42 +160,28 @@ impl Matcher {
         known_spread_hits: &[KeywordHit],
         scratch: &'s mut Scratch,
     ) -> &'s [RawMatch] {
+        scratch.matches.clear();
+        scratch.spread_hits.clear();
+        for run in runs {
+            self.match_range(haystack, run.clone(), scratch, true);
+        }
+        // Spread rules' hits, from the runs and from known lines, confirmed together so their
+        // windows merge as in a whole scan.
         let Scratch {
             hits,
-            lanes,
             by_rule,
             bucket_ends,
             locations,
             matches,
-            spread_spans,
             spread_hits,
+            ..
         } = scratch;
-        matches.clear();
         hits.clear();
-        spread_hits.clear();
-        for run in runs {
-            // `by_rule` is free until confirmation.
-            self.keywords
-                .find_hits(&haystack[run.clone()], by_rule, lanes);
-            hits.extend(by_rule.iter().map(|hit| keywords::Hit {
-                rule: hit.rule,
-                start: hit.start + run.start,
-                end: hit.end + run.start,
-            }));
-        }
-        let is_local = &self.locality.is_local;
-        spread_hits.extend(hits.iter().filter(|hit| !is_local[hit.rule as usize]));
+        hits.extend_from_slice(spread_hits);
         hits.extend_from_slice(known_spread_hits);
-        self.confirm_hits(
-            haystack,
-            hits,
-            by_rule,
-            bucket_ends,
-            locations,
-            matches,
-            spread_spans,
-        );
-        matches
+        self.confirm_hits(haystack, hits, by_rule, bucket_ends, locations, matches);
+        self.finish(scratch);
+        &scratch.matches
     }
 
     /// Whether versions of a file may reuse what line-local rules found on lines they share.
@@ -193,9 +189,15 @@ impl Matcher {
         self.locality.line_reuse
     }
 
-    /// The spread rules' keyword hits `scan` or `scan_lines` found (see `scan_lines`).
+    /// The spread rules' keyword hits `scan_lines` found in its runs.
     pub fn spread_hits<'s>(&self, scratch: &'s Scratch) -> &'s [KeywordHit] {
         &scratch.spread_hits
+    }
+
+    /// False when `scan_lines` met too many spread hits to list them all: what the blob's
+    /// lines yielded is then not known line by line.
+    pub fn spread_hits_complete(&self, scratch: &Scratch) -> bool {
+        scratch.spread_hits.len() < MAX_SPREAD_ASIDE
     }
 
     /// Whether rule `index` is line-local (see `Locality`).
@@ -229,6 +231,26 @@ impl Matcher {
     /// Finds every secret in `haystack`. Matches come back sorted by position, with overlaps
     /// between rules resolved in favour of the more specific rule.
     pub fn scan<'s>(&self, haystack: &[u8], scratch: &'s mut Scratch) -> &'s [RawMatch] {
+        scratch.matches.clear();
+        scratch.spread_hits.clear();
+        self.match_range(haystack, 0..haystack.len(), scratch, false);
+        self.finish(scratch);
+        &scratch.matches
+    }
+
+    /// The keyword pass and regex confirmation over `range`, a segment at a time: hits are
+    /// gathered and confirmed per `SEGMENT`, so their memory stays bounded however many
+    /// keywords a blob holds (a 40 MB line of `token=a;` once took 1.8 GB of hits). Segments end
+    /// at a line break where one is near, and each walk starts a keyword's length early so a
+    /// keyword across a cut is seen once. Matches are appended; with `set_spread_aside` the
+    /// spread rules' hits are not confirmed but moved to `spread_hits`.
+    fn match_range(
+        &self,
+        haystack: &[u8],
+        range: std::ops::Range<usize>,
+        scratch: &mut Scratch,
+        set_spread_aside: bool,
+    ) {
         let Scratch {
             hits,
             lanes,
@@ -236,28 +258,57 @@ impl Matcher {
             bucket_ends,
             locations,
             matches,
-            spread_spans,
             spread_hits,
+            ..
         } = scratch;
-        matches.clear();
-        self.keywords.find_hits(haystack, hits, lanes);
-        spread_hits.clear();
-        let is_local = &self.locality.is_local;
-        spread_hits.extend(hits.iter().filter(|hit| !is_local[hit.rule as usize]));
-        self.confirm_hits(
-            haystack,
-            hits,
-            by_rule,
-            bucket_ends,
-            locations,
-            matches,
-            spread_spans,
-        );
-        matches
+        let overlap = self.keywords.longest_keyword().saturating_sub(1);
+        let mut segment_start = range.start;
+        while segment_start < range.end {
+            let mut segment_end = (segment_start + SEGMENT).min(range.end);
+            if segment_end < range.end {
+                let tail_from = segment_end - SEGMENT / 4;
+                if let Some(at) = memchr::memrchr(b'\n', &haystack[tail_from..segment_end]) {
+                    segment_end = tail_from + at + 1;
+                }
+            }
+            let walk_from = segment_start.saturating_sub(overlap).max(range.start);
+            self.keywords
+                .find_hits(&haystack[walk_from..segment_end], hits, lanes);
+            hits.retain_mut(|hit| {
+                hit.start += walk_from;
+                hit.end += walk_from;
+                // Hits ending at or before the cut were the previous segment's.
+                hit.end > segment_start
+            });
+            if set_spread_aside && spread_hits.len() < MAX_SPREAD_ASIDE {
+                let is_local = &self.locality.is_local;
+                spread_hits.extend(hits.iter().filter(|hit| !is_local[hit.rule as usize]));
+                hits.retain(|hit| is_local[hit.rule as usize]);
+            }
+            self.confirm_hits(haystack, hits, by_rule, bucket_ends, locations, matches);
+            segment_start = segment_end;
+        }
     }
 
-    /// Regex confirmation of keyword hits (any order) into `matches`, overlaps resolved.
-    #[allow(clippy::too_many_arguments)]
+    /// After confirmation: notes the spread rules' matches, then resolves overlaps (which
+    /// also drops the same match found from two segments).
+    fn finish(&self, scratch: &mut Scratch) {
+        let Scratch {
+            matches,
+            spread_spans,
+            ..
+        } = scratch;
+        spread_spans.clear();
+        spread_spans.extend(
+            matches
+                .iter()
+                .filter(|found| !self.locality.is_local[found.rule_index])
+                .map(|found| (found.start, found.end)),
+        );
+        resolve_overlaps(matches, &self.rules);
+    }
+
+    /// Regex confirmation of keyword hits (any order), appended to `matches`.
     fn confirm_hits(
         &self,
         haystack: &[u8],
@@ -266,9 +317,7 @@ impl Matcher {
         bucket_ends: &mut Vec<usize>,
         locations: &mut [Option<CaptureLocations>],
         matches: &mut Vec<RawMatch>,
-        spread_spans: &mut Vec<(usize, usize)>,
     ) {
-        spread_spans.clear();
         if hits.is_empty() {
             return;
         }
@@ -302,13 +351,6 @@ impl Matcher {
             }
             group_start = group_end;
         }
-        spread_spans.extend(
-            matches
-                .iter()
-                .filter(|found| !self.locality.is_local[found.rule_index])
-                .map(|found| (found.start, found.end)),
-        );
-        resolve_overlaps(matches, &self.rules);
     }
 
     /// Resolves overlaps in a mix of matches (kept from an earlier version and new ones) the

@@ -15,6 +15,8 @@ use crate::matcher::{KeywordHit, RawMatch};
 /// the next file. A file whose versions hold this much distinct text is rare; 64 MiB per
 /// thread bounds the worst case.
 const TEXT_BUDGET: usize = 64 * 1024 * 1024;
+/// Lines kept per file, for the same reason (about 40 bytes each with the table).
+const LINE_BUDGET: usize = 1 << 20;
 
 /// What one line yielded (offsets relative to the line start): a match of a line-local rule and
 /// the finding it became, a finding in text decoded from an encoded span on the line, or a
@@ -96,7 +98,7 @@ impl LineCache {
 
     /// Remembers what `line` yielded (the caller knows it is not remembered yet).
     pub fn insert(&mut self, line: &[u8], results: &[LineResult]) {
-        if self.text.len() + line.len() > TEXT_BUDGET || self.entries.len() >= NONE as usize {
+        if self.text.len() + line.len() > TEXT_BUDGET || self.entries.len() >= LINE_BUDGET {
             return;
         }
         let hash = self.hash(line);

@@ -745,3 +745,71 @@ fn reuse_matches_a_whole_scan_on_small_files_with_random_edits() {
         assert_eq!(visible(&reused), visible(&full), "seed {seed}");
     }
 }
+
+#[test]
+fn secret_in_an_eleven_megabyte_file_in_history_is_found_by_default() {
+    let repo = GitRepo::new();
+    let token = github_token("ghp_", 129);
+    let filler = "0123456789abcdef ".repeat(64);
+    let mut text = String::with_capacity(12 << 20);
+    while text.len() < 11 << 20 {
+        text.push_str(&filler);
+        text.push('\n');
+    }
+    let line = text.matches('\n').count() + 1;
+    text.push_str(&format!("token = {token}\n"));
+    repo.write("data/big.txt", &text);
+    let added = repo.commit_all("big file");
+    let output = repo.history(&[]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("0 over size limit"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        attributed(&json_findings(&output)),
+        vec![(rule(), "data/big.txt".into(), line as u64, added)]
+    );
+}
+
+#[test]
+fn secrets_across_the_matchers_segment_cuts_are_found_in_a_long_line() {
+    // One 1 MiB line (no line break to cut at): the keyword pass works 256 KiB at a time, so
+    // one token starts two bytes before a cut and another ends just after one.
+    const SEGMENT: usize = 256 * 1024;
+    let tokens = [github_token("ghp_", 130), github_token("ghp_", 131)];
+    let mut text = vec![b'.'; 4 * SEGMENT];
+    let starts = [SEGMENT - 2, 2 * SEGMENT - tokens[1].len() + 1];
+    for (token, &start) in tokens.iter().zip(&starts) {
+        text[start - 1] = b' ';
+        text[start..start + token.len()].copy_from_slice(token.as_bytes());
+        text[start + token.len()] = b' ';
+    }
+    let repo = GitRepo::new();
+    repo.write("minified.js", &text);
+    let added = repo.commit_all("minified");
+    let expected = |findings: &[serde_json::Value]| {
+        let mut columns: Vec<u64> = findings
+            .iter()
+            .filter(|finding| finding["rule_id"] == "github-pat-classic")
+            .map(|finding| finding["column"].as_u64().unwrap())
+            .collect();
+        columns.sort();
+        columns
+    };
+    let want: Vec<u64> = starts.iter().map(|&start| start as u64 + 1).collect();
+    let history = json_findings(&repo.history(&[]));
+    assert_eq!(expected(&history), want);
+    assert!(history
+        .iter()
+        .all(|finding| finding["commit"] == added.as_str()));
+    let scanned = json_findings(&run(leakhound().current_dir(repo.path()).args([
+        "scan",
+        "minified.js",
+        "--format",
+        "json",
+        "--no-progress",
+    ])));
+    assert_eq!(expected(&scanned), want);
+}

@@ -12,6 +12,9 @@ use crate::matcher::{KeywordHit, RawMatch};
 use crate::scan::lines::LineResult;
 use crate::source::Blob;
 
+/// Most findings and spread keyword hits a version may have to be remembered for the next.
+const MAX_REMEMBERED: usize = 65_536;
+
 /// What the collector keeps of the version it visited last, for the next one.
 #[derive(Default)]
 pub(super) struct PreviousVersion {
@@ -175,6 +178,7 @@ impl Collector<'_> {
             .to_vec();
         self.spread_hits
             .extend_from_slice(self.matcher.spread_hits(&self.scratch));
+        let spread_hits_complete = self.matcher.spread_hits_complete(&self.scratch);
         self.spread.clear();
         self.spread
             .extend_from_slice(self.matcher.spread_spans(&self.scratch));
@@ -229,7 +233,12 @@ impl Collector<'_> {
             self.scan_encoded(blob, run.clone());
         }
         self.runs = runs;
-        if remember {
+        // A version dense with keywords is not worth remembering line by line: the next one
+        // is matched whole instead, and memory stays bounded.
+        if remember
+            && spread_hits_complete
+            && self.spread_hits.len() + self.current_kept.len() <= MAX_REMEMBERED
+        {
             self.remember_version(bytes, reused_hits);
         } else {
             self.previous.forget();

@@ -52,6 +52,10 @@ pub fn read_blobs<V, F>(
     });
 }
 
+/// Blobs above this are not kept as the previous version of the next one, so a reader thread
+/// holds one large blob at a time.
+const LARGE_BLOB: usize = 32 * 1024 * 1024;
+
 thread_local! {
     static THREAD_REPO: std::cell::RefCell<Option<(usize, gix::Repository)>> =
         const { std::cell::RefCell::new(None) };
@@ -177,9 +181,17 @@ fn read_range<V: BlobVisitor>(
                 origin,
                 versions: crate::source::Versions {
                     previous: follows_earlier.then(|| &previous_buffer[..previous_len]),
-                    more_follow,
+                    more_follow: more_follow && len <= LARGE_BLOB,
                 },
             });
+            if len > LARGE_BLOB {
+                // Versions of a very large file are matched whole rather than held twice.
+                if buffer.capacity() > 2 * LARGE_BLOB {
+                    buffer = Vec::new();
+                }
+                previous_buffer = Vec::new();
+                continue;
+            }
             std::mem::swap(&mut buffer, &mut previous_buffer);
             previous_len = len;
             previous_path = first_path;
