@@ -74,6 +74,8 @@
 #   HISTORY_REPO=path  run the history workload on this repository (default: the corpus,
 #                    when it is the top of a git repository)
 #   HISTORY=0        skip the history workload
+#   HISTORY_ONLY=1   run only the history workload (benches/real_repos.sh uses it)
+#   LEAKHOUND_HISTORY_ARGS  extra arguments for leakhound history (e.g. --allow-missing)
 #   PRECOMMIT=0      skip the pre-commit workload (benches/precommit.sh, run last with the
 #                    same leakhound build, cache and peers; its table follows this one)
 #   SYNTHETIC_COMMITS=N  same as --synthetic N
@@ -424,6 +426,10 @@ OK_reference=" 0 "
 
 CMD_leakhound=("$LEAKHOUND" scan @DIR@ --format json --no-progress --output /dev/null)
 HCMD_leakhound=("$LEAKHOUND" history @REPO@ --format json --no-progress --output /dev/null)
+# Extra history arguments, e.g. LEAKHOUND_HISTORY_ARGS=--allow-missing for a mirror some of
+# whose blobs are absent (exit 2 otherwise).
+read -r -a LEAKHOUND_HISTORY_EXTRA <<<"${LEAKHOUND_HISTORY_ARGS:-}"
+HCMD_leakhound+=("${LEAKHOUND_HISTORY_EXTRA[@]}")
 OK_leakhound=" 0 1 "
 
 GITLEAKS_COMMON=(--no-banner --log-level error --report-format json --report-path "$TMP/gitleaks.json")
@@ -533,6 +539,7 @@ LOAD_BEFORE=$(load_avg)
 declare -A MEDIAN RSS
 FAILED=0
 WORKLOADS=(corpus empty)
+[[ ${HISTORY_ONLY:-0} == 0 ]] || WORKLOADS=()
 [[ -z $HIST_REPO ]] || WORKLOADS+=(history)
 for workload in "${WORKLOADS[@]}"; do
     for tool in "${TOOLS[@]}"; do
