@@ -54,6 +54,10 @@ pub(crate) struct Collector<'a> {
     spread_hits: Vec<crate::matcher::KeywordHit>,
     /// What the last version visited yielded, line by line, for the next version.
     previous: versions::PreviousVersion,
+    /// Suppressions in the current blob that depend on their line alone (offset, reason), and
+    /// where the match being recorded is (when it is such a match).
+    suppressed_here: Vec<(usize, SuppressReason)>,
+    suppressing_at: Option<usize>,
 }
 
 /// A finding recorded for the current blob and where it is, to remember it with its line.
@@ -109,16 +113,25 @@ impl<'a> Collector<'a> {
             spread: Vec::new(),
             spread_hits: Vec::new(),
             previous: versions::PreviousVersion::default(),
+            suppressed_here: Vec::new(),
+            suppressing_at: None,
         }
     }
 
     fn suppress(&mut self, reason: SuppressReason) -> bool {
         *self.summary.suppressed.entry(reason).or_default() += 1;
+        if let Some(at) = self.suppressing_at {
+            self.suppressed_here.push((at, reason));
+        }
         !self.settings.no_suppress
     }
 
     /// Applies suppressions to one match and records the finding it becomes.
     fn record(&mut self, blob: &Blob<'_>, found: &RawMatch, place: Place<'_>) {
+        // A suppression on a line that later versions reuse is counted again for each of them.
+        self.suppressing_at = (!place.decoded.is_empty()
+            || self.matcher.is_line_local(found.rule_index))
+        .then_some(place.start);
         let rule = self.matcher.rule(found.rule_index);
         let secret = &place.content[found.start..found.end];
         if let Some(min) = self.settings.min_severity {
@@ -350,6 +363,7 @@ impl BlobVisitor for Collector<'_> {
         self.cell_starts = None;
         self.utf16_columns = finding::Utf16Columns::default();
         self.current_kept.clear();
+        self.suppressed_here.clear();
         // Notebook cell numbers depend on everything before a finding: no reuse there.
         let reuse = self.settings.novelty
             && self.matcher.supports_line_reuse()

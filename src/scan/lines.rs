@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
 use crate::matcher::{KeywordHit, RawMatch};
+use crate::suppress::SuppressReason;
 
 /// Text kept per file; past it, new lines are no longer remembered (lookups still work) until
 /// the next file. A file whose versions hold this much distinct text is rare; 64 MiB per
@@ -20,12 +21,14 @@ const LINE_BUDGET: usize = 1 << 20;
 
 /// What one line yielded (offsets relative to the line start): a match of a line-local rule and
 /// the finding it became, a finding in text decoded from an encoded span on the line, or a
-/// spread rule's keyword (confirmed per blob, since its window reaches other lines).
+/// spread rule's keyword (confirmed per blob, since its window reaches other lines), or a
+/// suppressed match (counted again in the summary for every version that reuses the line).
 #[derive(Clone, Copy)]
 pub(crate) enum LineResult {
     Match { found: RawMatch, finding: usize },
     Decoded { finding: usize },
     SpreadHit(KeywordHit),
+    Suppressed(SuppressReason),
 }
 
 struct Entry {

@@ -813,3 +813,31 @@ fn secrets_across_the_matchers_segment_cuts_are_found_in_a_long_line() {
     ])));
     assert_eq!(expected(&scanned), want);
 }
+
+#[test]
+fn suppressions_on_reused_lines_are_counted_as_a_whole_scan_counts_them() {
+    let repo = GitRepo::new();
+    let token = github_token("ghp_", 132);
+    let mut text = format!("T={token} # leakhound:allow\n");
+    for version in 0..5 {
+        text.push_str(&format!("line {version}\n"));
+        repo.write("allowed.env", &text);
+        repo.commit_all(&format!("v{version}"));
+    }
+    let suppressed = |output: &std::process::Output| {
+        let text = stderr(output);
+        text.split("suppressed:")
+            .nth(1)
+            .map(|rest| rest.split(';').next().unwrap_or("").trim().to_string())
+            .unwrap_or_default()
+    };
+    let reused = repo.history(&[]);
+    let full = repo.history(&["--full-blob-scan"]);
+    assert_eq!(
+        suppressed(&reused),
+        "5 inline allow marker",
+        "{}",
+        stderr(&reused)
+    );
+    assert_eq!(suppressed(&full), suppressed(&reused));
+}

@@ -160,15 +160,20 @@ impl Collector<'_> {
             }
         }
 
-        // Keyword hits of spread rules on known lines, then the keyword pass over the rest.
+        // Keyword hits of spread rules on known lines (and their suppressions, counted as a
+        // whole scan would count them), then the keyword pass over the rest.
         self.spread_hits.clear();
         for &(_, line_start, result) in &self.known {
-            if let LineResult::SpreadHit(hit) = result {
-                self.spread_hits.push(KeywordHit {
+            match result {
+                LineResult::SpreadHit(hit) => self.spread_hits.push(KeywordHit {
                     rule: hit.rule,
                     start: hit.start + line_start,
                     end: hit.end + line_start,
-                });
+                }),
+                LineResult::Suppressed(reason) => {
+                    *self.summary.suppressed.entry(reason).or_default() += 1;
+                }
+                LineResult::Match { .. } | LineResult::Decoded { .. } => {}
             }
         }
         let reused_hits = self.spread_hits.len();
@@ -292,9 +297,15 @@ impl Collector<'_> {
             results.push((line, result));
         }
         for &(index, _, result) in &self.known {
-            if let LineResult::SpreadHit(_) = result {
+            if let LineResult::SpreadHit(_) | LineResult::Suppressed(_) = result {
                 results.push((index, result));
             }
+        }
+        for &(start, reason) in &self.suppressed_here {
+            results.push((
+                line_of(&self.line_starts, start),
+                LineResult::Suppressed(reason),
+            ));
         }
         for hit in &self.spread_hits[reused_hits..] {
             let line = line_of(&self.line_starts, hit.start);
