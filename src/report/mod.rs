@@ -4,6 +4,7 @@
 pub mod csv;
 pub mod human;
 pub mod json;
+pub mod junit;
 pub mod sarif;
 
 use std::io::Write;
@@ -18,6 +19,8 @@ pub enum Format {
     Jsonl,
     Sarif,
     Csv,
+    /// JUnit XML, for CI test-report views.
+    Junit,
 }
 
 /// What a report says about the run besides its findings.
@@ -25,7 +28,8 @@ pub enum Format {
 pub struct RunNotes {
     /// Set when content in scope was not scanned (what, in words): the report must not read as
     /// a clean bill of health. `human` prints it, `sarif` carries it as a tool execution
-    /// notification and a run property; `json`, `jsonl` and `csv` are lists of findings by
+    /// notification and a run property, `junit` as an errored test case; `json`, `jsonl` and
+    /// `csv` are lists of findings by
     /// contract, so for them the summary on stderr and `--fail-on-incomplete` carry it.
     pub incomplete: Option<String>,
 }
@@ -44,5 +48,6 @@ pub fn write_report(
         Format::Jsonl => json::write_lines(findings, out),
         Format::Sarif => sarif::write(findings, notes, out),
         Format::Csv => csv::write(findings, out),
+        Format::Junit => junit::write(findings, notes, out),
     }
 }

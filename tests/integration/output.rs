@@ -188,3 +188,62 @@ fn sarif_columns_count_utf16_code_units_as_declared() {
     let region = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"];
     assert_eq!(region["startColumn"], 8);
 }
+
+#[test]
+fn junit_report_has_a_failed_case_per_finding_and_escapes_hostile_text() {
+    let dir = Dir::new();
+    let token = github_token("ghp_", 31);
+    dir.write("cfg/a<b\u{1b}]8;;x.env", format!("T={token}\n"));
+    let output = run(dir
+        .command()
+        .args(["scan", ".", "--format", "junit", "--no-progress"]));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let xml = stdout(&output);
+    assert!(
+        xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<testsuite name=\"leakhound\" tests=\"1\" failures=\"1\" errors=\"0\">"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(
+            "<testcase classname=\"leakhound.github-pat-classic\" \
+             name=\"cfg/a&lt;b\\x1b]8;;x.env:1:3\" file=\"cfg/a&lt;b\\x1b]8;;x.env\" line=\"1\">"
+        ),
+        "{xml}"
+    );
+    assert!(xml.contains("<failure type=\"critical\""), "{xml}");
+    assert!(!xml.contains(&token), "the secret is printed: {xml}");
+    assert!(!xml.contains('\u{1b}'), "a raw escape reached the report");
+
+    let clean = Dir::new();
+    clean.write("readme.txt", "nothing here\n");
+    let output = run(clean
+        .command()
+        .args(["scan", ".", "--format", "junit", "--no-progress"]));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let xml = stdout(&output);
+    assert!(
+        xml.contains("tests=\"1\" failures=\"0\" errors=\"0\"")
+            && xml.contains("<testcase classname=\"leakhound\" name=\"no secrets found\"/>"),
+        "{xml}"
+    );
+    // A file over the size limit: the report says the scan is incomplete.
+    let output = run(clean.command().args([
+        "scan",
+        ".",
+        "--format",
+        "junit",
+        "--no-progress",
+        "--max-file-size",
+        "5",
+    ]));
+    let xml = stdout(&output);
+    assert!(
+        xml.contains("tests=\"2\" failures=\"0\" errors=\"1\"")
+            && xml.contains("<error type=\"incomplete\" message=\"scan incomplete: "),
+        "{xml}"
+    );
+}
