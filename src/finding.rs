@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::rules::model::{Confidence, Severity};
 
@@ -36,7 +36,7 @@ impl std::fmt::Debug for RawSecret {
 
 /// What a finding reports of its rule. Serialised flat into the finding (`rule_id`, `rule_name`,
 /// `provider`, `severity`, `remediation`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleInfo {
     pub rule_id: String,
     pub rule_name: String,
@@ -58,7 +58,7 @@ impl RuleInfo {
 }
 
 /// Whether a history finding's secret is still in HEAD's tree.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SecretStatus {
     Present,
@@ -66,21 +66,28 @@ pub enum SecretStatus {
 }
 
 /// Another place the same credential appears.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Occurrence {
+    /// `audit`: the repository (its path, or its URL without credentials).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
     pub path: String,
     pub line: usize,
     pub column: usize,
     #[serde(skip)]
     pub column_utf16: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
 }
 
 /// One credential: one (rule, secret) per run, at its first location, with every other place
-/// in `occurrences`.
-#[derive(Debug, Clone, Serialize)]
+/// in `occurrences`. Deserialised by `merge` from JSON reports (fields that are never written
+/// come back empty: `secret_hash`, `raw_secret`, `origin`, `column_utf16`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
+    /// `audit`: the repository (its path, or its URL without credentials).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
     /// The rule's identity and advice, shared by every finding of the rule (a history scan makes
     /// one per blob version carrying the secret; cloning the remediation into each cost memory).
     #[serde(flatten)]
@@ -94,29 +101,29 @@ pub struct Finding {
     #[serde(skip)]
     pub column_utf16: usize,
     /// Jupyter notebooks: the 0-based index of the cell in the notebook's `cells` array.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cell: Option<usize>,
     pub secret: String,
     pub snippet: String,
     pub entropy: f64,
     pub fingerprint: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit_message: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<SecretStatus>,
     /// Whether the provider accepts the credential (`--validate` only).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validation: Option<Validation>,
     pub occurrences: Vec<Occurrence>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub decoded: Vec<crate::decode::Encoding>,
     pub source: SourceKind,
     /// Keyed hash of the raw secret: groups occurrences of one credential without keeping
@@ -147,6 +154,7 @@ impl Finding {
             column: self.column,
             column_utf16: self.column_utf16,
             commit: self.commit.clone(),
+            repository: self.repository.clone(),
         }
     }
 }
@@ -473,7 +481,7 @@ mod tests {
 }
 
 /// What a provider said about a credential (`--validate`); the stage is the `validation` module.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ValidationStatus {
     /// The provider accepted the credential.
@@ -496,10 +504,10 @@ impl ValidationStatus {
 
 /// A finding's validation result, as every report format shows it. Never holds a response
 /// body, only what the rule lifts into `identity`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Validation {
     pub status: ValidationStatus,
     pub detail: String,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub identity: BTreeMap<String, String>,
 }

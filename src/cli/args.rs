@@ -59,6 +59,54 @@ histories (submodule entries are counted, not entered)."
     /// --rule, or one JSON finding from a report made with --show-secrets), or a finding by
     /// fingerprint from such a report. Asks before revoking unless --yes.
     Revoke(RevokeArgs),
+    /// Scan many repositories into one report: the history (or, with --tree, the work tree) of
+    /// each repository listed in --repos, one line each. The same credential in several
+    /// repositories is one finding with its occurrences across them. A repository that cannot
+    /// be scanned is named and counted, the others are still reported, and the exit status is 2.
+    /// --shard K/N takes a stable share of the list, to fan an audit out over N machines;
+    /// `leakhound merge` combines their JSONL reports.
+    Audit(AuditArgs),
+    /// Combine JSON or JSONL reports of `audit --shard` runs into one report, grouped by
+    /// fingerprint exactly as one audit run groups them.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// File listing the repositories to scan, one local path a line (`#` starts a comment).
+    #[arg(long, value_name = "FILE")]
+    pub repos: PathBuf,
+
+    /// Scan each repository's work tree instead of its history.
+    #[arg(long)]
+    pub tree: bool,
+
+    /// Scan only share K of N (1 <= K <= N) of the repositories, chosen by a hash of each
+    /// repository's normalised name: the same on every machine and every run.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+
+    /// History: scan the blobs a partial clone has and go on (see `history --allow-missing`).
+    #[arg(long)]
+    pub allow_missing: bool,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Reports written by `audit --format jsonl` (or json).
+    #[arg(required = true, value_name = "REPORT")]
+    pub reports: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

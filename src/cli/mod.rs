@@ -3,6 +3,7 @@
 //! No scanning logic lives here.
 
 pub mod args;
+mod audit;
 mod config_source;
 mod hook;
 mod output;
@@ -50,6 +51,8 @@ pub fn run() -> Result<i32> {
         Command::Hook(HookCommand::Uninstall { repo }) => hook::uninstall(&repo),
         Command::Rules(command) => rules_cmd::run(command),
         Command::Revoke(args) => revoke::run(args),
+        Command::Audit(args) => audit::audit_command(args),
+        Command::Merge(args) => audit::merge_command(args),
     }
 }
 

@@ -8,7 +8,7 @@ mod decoders;
 pub use decoders::decode;
 
 /// How a span is encoded; findings carry the chain in `decoded`, serialised by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Encoding {
     Base64,

@@ -29,6 +29,7 @@ const HEADER: &[&str] = &[
     "source",
     "validation",
     "validation_identity",
+    "repository",
 ];
 
 pub fn write(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()> {
@@ -82,6 +83,7 @@ pub fn write(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()> {
                 source,
                 validation,
                 identity.as_str(),
+                finding.repository.as_deref().unwrap_or(""),
             ],
         )?;
     }

@@ -55,14 +55,22 @@ pub fn write(
         writeln!(out, "No secrets found.")?;
         return incomplete(out);
     }
-    let mut current_path: Option<&str> = None;
+    let mut current_path: Option<(Option<&str>, &str)> = None;
     for finding in findings {
-        if current_path != Some(finding.path.as_str()) {
+        let place = (finding.repository.as_deref(), finding.path.as_str());
+        if current_path != Some(place) {
             if current_path.is_some() {
                 writeln!(out)?;
             }
-            writeln!(out, "{}", style.paint("1;4", &sanitize(&finding.path)))?;
-            current_path = Some(&finding.path);
+            let header = match finding.repository.as_deref() {
+                // `audit`: which repository, then the path inside it.
+                Some(repository) => {
+                    format!("{} :: {}", sanitize(repository), sanitize(&finding.path))
+                }
+                None => sanitize(&finding.path),
+            };
+            writeln!(out, "{}", style.paint("1;4", &header))?;
+            current_path = Some(place);
         }
         writeln!(
             out,
@@ -121,6 +129,13 @@ pub fn write(
                 .map(|place| {
                     let mut text =
                         format!("{}:{}:{}", sanitize(&place.path), place.line, place.column);
+                    if let Some(repository) = place
+                        .repository
+                        .as_deref()
+                        .filter(|repository| Some(*repository) != finding.repository.as_deref())
+                    {
+                        text = format!("{} :: {text}", sanitize(repository));
+                    }
                     if let Some(commit) = &place.commit {
                         text.push_str(&format!(" @{}", &commit[..commit.len().min(12)]));
                     }

@@ -51,6 +51,7 @@ pub fn write(
             properties.insert("entropy".into(), json!(finding.entropy));
             properties.insert("source".into(), json!(finding.source));
             for (key, value) in [
+                ("repository", &finding.repository),
                 ("commit", &finding.commit),
                 ("author", &finding.author),
                 ("email", &finding.email),

@@ -185,6 +185,7 @@ impl<'a> Collector<'a> {
             start: place.start,
         });
         self.findings.push(Finding {
+            repository: None,
             rule: rule_info,
             confidence: found.confidence,
             path: blob.path.to_string(),

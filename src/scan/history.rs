@@ -269,6 +269,7 @@ fn attribute(
             .map(|candidate| {
                 let source = &per_blob[candidate.finding];
                 Occurrence {
+                    repository: None,
                     path: candidate.path.to_string(),
                     line: source.line,
                     column: source.column,

@@ -10,11 +10,13 @@ use std::time::{Duration, Instant};
 mod collect;
 mod history;
 mod lines;
+mod repositories;
 mod staged;
 
 pub(crate) use collect::Collector;
 
 pub use history::scan_history;
+pub use repositories::{group_across_repositories, tag_repository};
 pub use staged::scan_staged;
 
 use crate::diagnostics::Diagnostics;

@@ -10,7 +10,7 @@ pub mod stdin;
 use serde::Serialize;
 
 /// Where a blob came from, as reported in a finding's `source`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceKind {
     File,

@@ -6,6 +6,7 @@ mod util;
 
 mod accuracy;
 mod archives;
+mod audit;
 mod bad_input;
 mod ci;
 mod config;

@@ -415,12 +415,12 @@ fn validate_marks_a_live_token_with_its_owner_and_asks_once_per_secret() {
         .lines()
         .next()
         .unwrap()
-        .ends_with(",validation,validation_identity"));
+        .ends_with(",validation,validation_identity,repository"));
     assert!(
         csv.lines()
             .nth(1)
             .unwrap()
-            .ends_with(",live,login=octocat; type=User; user_id=583231"),
+            .ends_with(",live,login=octocat; type=User; user_id=583231,"),
         "{csv}"
     );
 }
