@@ -282,7 +282,10 @@ mod tests {
     fn urls_lose_their_credentials_and_normalise_for_sharding() {
         // Assembled at run time, so this source file holds no URL with a password.
         let with_password = ["https://user", ":hunter2x@", "github.com/org/repo.git"].concat();
-        assert_eq!(display_name(&with_password), "https://github.com/org/repo.git");
+        assert_eq!(
+            display_name(&with_password),
+            "https://github.com/org/repo.git"
+        );
         assert_eq!(display_name("../local/repo"), "../local/repo");
         assert_eq!(
             normalise("HTTPS://GitHub.com/Org/Repo.git/"),

@@ -147,7 +147,10 @@ fn tree_audits_scan_work_trees_and_bad_input_is_refused() {
     let (repos, list) = eight_repositories();
     let human = audit(&list, &["--tree", "--color", "never"]);
     assert!(
-        stdout(&human).contains(&format!("{} :: config/app.env\n", repos[2].path().display())),
+        stdout(&human).contains(&format!(
+            "{} :: config/app.env\n",
+            repos[2].path().display()
+        )),
         "{}",
         stdout(&human)
     );
