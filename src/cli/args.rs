@@ -73,7 +73,8 @@ histories (submodule entries are counted, not entered)."
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
-    /// File listing the repositories to scan, one local path a line (`#` starts a comment).
+    /// File listing the repositories to scan, one a line: a local path or a URL (https, ssh,
+    /// git://, file://), `#` starting a comment.
     #[arg(long, value_name = "FILE")]
     pub repos: PathBuf,
 
@@ -89,6 +90,14 @@ pub struct AuditArgs {
     /// History: scan the blobs a partial clone has and go on (see `history --allow-missing`).
     #[arg(long)]
     pub allow_missing: bool,
+
+    /// Keep the mirrors of remote repositories in the clone cache (see `history --keep-clone`).
+    #[arg(long)]
+    pub keep_clone: bool,
+
+    /// Where mirrors of remote repositories go (see `history --clone-cache`).
+    #[arg(long, value_name = "DIR")]
+    pub clone_cache: Option<PathBuf>,
 
     #[command(flatten)]
     pub common: CommonArgs,
@@ -152,7 +161,9 @@ pub struct ScanArgs {
 
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
-    /// The repository (its work tree or its .git directory; bare repositories too).
+    /// The repository: its work tree, its .git directory, a bare repository, or a URL (https,
+    /// ssh, git://, file://; mirrored into the clone cache first, credentials from git's
+    /// credential helpers or LEAKHOUND_GIT_TOKEN, never from the command line).
     #[arg(value_name = "REPO", default_value = ".")]
     pub repo: PathBuf,
 
@@ -173,6 +184,16 @@ pub struct HistoryArgs {
     /// (the missing ones are still counted and the scan is marked incomplete).
     #[arg(long)]
     pub allow_missing: bool,
+
+    /// REPO given as a URL: keep the mirror in the clone cache (the next run fetches into it
+    /// instead of cloning again). Without it the mirror is removed at the end.
+    #[arg(long)]
+    pub keep_clone: bool,
+
+    /// Where mirrors of remote repositories go (default: $XDG_CACHE_HOME/leakhound/clones or
+    /// ~/.cache/leakhound/clones).
+    #[arg(long, value_name = "DIR")]
+    pub clone_cache: Option<PathBuf>,
 
     /// Match every version of every file whole instead of only what each version changed
     /// (the reference the differential check in benches/novelty_diff.sh compares against).

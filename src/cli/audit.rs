@@ -19,6 +19,7 @@ use crate::finding::Finding;
 use crate::report;
 use crate::scan::{self, ScanOutcome, Summary};
 use crate::source;
+use crate::source::git::clone::{self, is_remote};
 
 pub fn audit_command(args: AuditArgs) -> Result<i32> {
     let started = Instant::now();
@@ -44,27 +45,58 @@ pub fn audit_command(args: AuditArgs) -> Result<i32> {
     let mut findings: Vec<Finding> = Vec::new();
     let mut summary: Option<Summary> = None;
     let mut failed: Vec<String> = Vec::new();
-    for entry in &selected {
-        let name = display_name(entry);
-        match scan_repository(entry, &args, &prepared, &diagnostics) {
-            Ok((mut outcome, problem)) => {
-                scan::tag_repository(&mut outcome.findings, &name);
-                findings.append(&mut outcome.findings);
-                match summary.as_mut() {
-                    Some(summary) => summary.absorb(&outcome.summary),
-                    None => summary = Some(outcome.summary),
+    let cache = super::clone_cache(args.clone_cache.as_deref());
+    // Remote repositories are mirrored one ahead on another thread: repository i+1 is fetched
+    // while repository i is scanned.
+    std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+        let cache = &cache;
+        let selected = &selected;
+        scope.spawn(move || {
+            for entry in selected {
+                let fetched = if is_remote(entry) {
+                    clone::mirror(entry, cache).map(Some)
+                } else {
+                    Ok(None)
+                };
+                if sender.send(fetched).is_err() {
+                    return;
                 }
-                if let Some(problem) = problem {
-                    eprintln!("leakhound: audit: {}: {problem}", sanitize(&name));
+            }
+        });
+        for entry in selected {
+            let name = display_name(entry);
+            let Ok(fetched) = receiver.recv() else {
+                break;
+            };
+            let scanned = fetched.map_err(anyhow::Error::from).and_then(|mirror| {
+                let result =
+                    scan_repository(entry, mirror.as_deref(), &args, &prepared, &diagnostics);
+                if let Some(mirror) = mirror.filter(|_| !args.keep_clone) {
+                    let _ = std::fs::remove_dir_all(mirror);
+                }
+                result
+            });
+            match scanned {
+                Ok((mut outcome, problem)) => {
+                    scan::tag_repository(&mut outcome.findings, &name);
+                    findings.append(&mut outcome.findings);
+                    match summary.as_mut() {
+                        Some(summary) => summary.absorb(&outcome.summary),
+                        None => summary = Some(outcome.summary),
+                    }
+                    if let Some(problem) = problem {
+                        eprintln!("leakhound: audit: {}: {problem}", sanitize(&name));
+                        failed.push(name);
+                    }
+                }
+                Err(error) => {
+                    eprintln!("leakhound: audit: {}: {error:#}", sanitize(&name));
                     failed.push(name);
                 }
             }
-            Err(error) => {
-                eprintln!("leakhound: audit: {}: {error:#}", sanitize(&name));
-                failed.push(name);
-            }
         }
-    }
+    });
     let findings = scan::group_across_repositories(findings);
     let mut summary = summary.unwrap_or_default();
     summary.history = None;
@@ -101,17 +133,18 @@ pub fn audit_command(args: AuditArgs) -> Result<i32> {
 /// count as failed although its findings are reported (a partial clone with blobs missing).
 fn scan_repository(
     entry: &str,
+    mirror: Option<&std::path::Path>,
     args: &AuditArgs,
     prepared: &Prepared,
     diagnostics: &Diagnostics,
 ) -> Result<(ScanOutcome, Option<String>)> {
-    if is_remote(entry) {
-        bail!(
-            "remote repositories are not supported by this build yet: clone it and list its \
-             path"
-        );
-    }
-    let path = PathBuf::from(entry);
+    let path = match mirror {
+        Some(_) if args.tree => {
+            bail!("--tree needs a work tree; a remote repository is mirrored without one");
+        }
+        Some(mirror) => mirror.to_path_buf(),
+        None => PathBuf::from(entry),
+    };
     if !path.is_dir() {
         bail!("no such directory");
     }
@@ -246,28 +279,9 @@ fn normalise(entry: &str) -> String {
     trimmed.strip_suffix(".git").unwrap_or(trimmed).to_string()
 }
 
-/// What reports call a repository: the path as listed, or a URL without its user information
-/// (a token in `https://user:token@host/...` never reaches a report or a message).
+/// What reports call a repository: the path as listed, or the URL without user information.
 fn display_name(entry: &str) -> String {
-    match entry.split_once("://") {
-        Some((scheme, rest)) => {
-            let authority_end = rest.find('/').unwrap_or(rest.len());
-            let authority = &rest[..authority_end];
-            let host = authority
-                .rsplit_once('@')
-                .map_or(authority, |(_, host)| host);
-            format!("{scheme}://{host}{}", &rest[authority_end..])
-        }
-        None => entry.to_string(),
-    }
-}
-
-/// A URL (`scheme://`) or scp-like `user@host:path`.
-fn is_remote(entry: &str) -> bool {
-    entry.contains("://")
-        || entry
-            .split_once(':')
-            .is_some_and(|(before, _)| before.contains('@') && !before.contains('/'))
+    clone::without_credentials(entry)
 }
 
 fn sanitize(text: &str) -> String {

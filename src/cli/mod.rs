@@ -109,15 +109,32 @@ fn scan_command(args: ScanArgs) -> Result<i32> {
 }
 
 fn history_command(args: HistoryArgs) -> Result<i32> {
-    if !args.repo.exists() {
-        bail!("{}: no such file or directory", args.repo.display());
-    }
+    let named = args.repo.to_string_lossy().into_owned();
+    // A URL (not an existing path): mirrored into the clone cache first, removed afterwards
+    // unless --keep-clone.
+    let remote = source::git::clone::is_remote(&named) && !args.repo.exists();
+    let mut _mirror_guard = None;
+    let (repo_path, repository) = if remote {
+        let shown = source::git::clone::without_credentials(&named);
+        let cache = clone_cache(args.clone_cache.as_deref());
+        let path = source::git::clone::mirror(&named, &cache)
+            .with_context(|| crate::diagnostics::sanitize(&shown))?;
+        if !args.keep_clone {
+            _mirror_guard = Some(RemoveOnDrop(path.clone()));
+        }
+        (path, Some(shown))
+    } else {
+        if !args.repo.exists() {
+            bail!("{}: no such file or directory", args.repo.display());
+        }
+        (args.repo.clone(), None)
+    };
     let since = match &args.since {
         Some(text) => Some(source::git::parse_since(text).map_err(anyhow::Error::msg)?),
         None => None,
     };
     let diagnostics = Diagnostics::new(false);
-    let config = if args.common.config.is_some() {
+    let config = if args.common.config.is_some() || remote {
         ConfigSource::Directory(None)
     } else {
         config_source::for_history(
@@ -130,19 +147,22 @@ fn history_command(args: HistoryArgs) -> Result<i32> {
     let mut prepared = prepare(&args.common, config)?;
     prepared.settings.novelty = !args.full_blob_scan;
     let options = source::git::HistoryOptions {
-        repo: args.repo.clone(),
+        repo: repo_path,
         range: args.range.clone(),
         since,
         threads: prepared.threads,
         max_file_size: prepared.max_file_size,
         archives: prepared.archives,
     };
-    let outcome = scan::scan_history(
+    let mut outcome = scan::scan_history(
         &prepared.matcher,
         &options,
         &prepared.settings,
         &diagnostics,
     )?;
+    if let Some(repository) = &repository {
+        scan::tag_repository(&mut outcome.findings, repository);
+    }
     let partial_clone = outcome
         .summary
         .history
@@ -164,6 +184,29 @@ fn history_command(args: HistoryArgs) -> Result<i32> {
         eprintln!("leakhound: warning: {what} (--allow-missing)");
     }
     Ok(status)
+}
+
+/// Removes a directory (a mirror made for one run) when dropped, on success or error alike.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `--clone-cache`, else `$XDG_CACHE_HOME/leakhound/clones`, else `~/.cache/leakhound/clones`,
+/// else the system's temporary directory.
+pub(crate) fn clone_cache(chosen: Option<&std::path::Path>) -> PathBuf {
+    if let Some(chosen) = chosen {
+        return chosen.to_path_buf();
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|value| !value.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("leakhound").join("clones")
 }
 
 fn staged_command(args: StagedArgs) -> Result<i32> {

@@ -105,7 +105,7 @@ fn a_repository_that_fails_is_named_and_the_others_are_reported() {
     not_a_repository.write("file.txt", "plain\n");
     let token = github_token("ghp_", 150);
     let listing = format!(
-        "{}\n/nonexistent/leakhound-audit\n{}\nhttps://user:{token}@git.example.test/org/repo.git\n",
+        "{}\n/nonexistent/leakhound-audit\n{}\nhttp://user:{token}@127.0.0.1:9/org/repo.git\n",
         repos[1].path().display(),
         not_a_repository.path().display()
     );
@@ -121,8 +121,9 @@ fn a_repository_that_fails_is_named_and_the_others_are_reported() {
         text.contains(&format!("{}: ", not_a_repository.path().display())),
         "{text}"
     );
+    // Nothing listens on the discard port: the clone fails, named without the credentials.
     assert!(
-        text.contains("https://git.example.test/org/repo.git: remote repositories"),
+        text.contains("leakhound: audit: http://127.0.0.1:9/org/repo.git: git clone failed"),
         "{text}"
     );
     assert!(

@@ -14,6 +14,7 @@ mod decode;
 mod history;
 mod output;
 mod redaction;
+mod remote;
 mod robustness;
 mod rules;
 mod scan;

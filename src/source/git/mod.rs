@@ -5,6 +5,7 @@
 //! older stash entries kept only in the reflog) are out of scope. This module produces blobs and
 //! commit metadata; it never matches.
 
+pub mod clone;
 mod read;
 mod walk;
 

@@ -1,0 +1,219 @@
+//! Remote repositories: `history URL` and `audit` mirror them with git into a clone cache.
+//! Served by `file://` and by a `git daemon` the test starts on 127.0.0.1; nothing leaves the
+//! machine.
+
+use std::process::{Child, Command};
+
+use crate::util::*;
+
+fn repo_with_token(seed: u64) -> (GitRepo, String) {
+    let repo = GitRepo::new();
+    repo.write(
+        "app/settings.py",
+        format!("TOKEN = \"{}\"\n", github_token("ghp_", seed)),
+    );
+    let commit = repo.commit_all("settings");
+    (repo, commit)
+}
+
+fn file_url(repo: &GitRepo) -> String {
+    format!("file://{}", repo.path().display())
+}
+
+/// A `git daemon` exporting `base` on a free loopback port, killed on drop.
+struct Daemon {
+    child: Child,
+    port: u16,
+}
+
+impl Daemon {
+    fn start(base: &std::path::Path) -> Daemon {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        // The daemon program itself (not the `git` wrapper, which would leave it running when
+        // killed), with no handle on the test's output.
+        let exec_path = Command::new("git")
+            .arg("--exec-path")
+            .output()
+            .expect("git runs");
+        let exec_path = String::from_utf8_lossy(&exec_path.stdout)
+            .trim()
+            .to_string();
+        let child = Command::new(std::path::Path::new(&exec_path).join("git-daemon"))
+            .args(["--reuseaddr", "--export-all", "--listen=127.0.0.1"])
+            .arg(format!("--port={port}"))
+            .arg(format!("--base-path={}", base.display()))
+            .arg(base)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("git daemon starts");
+        // Owned at once, so it is killed and reaped even if it never listens.
+        let daemon = Daemon { child, port };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return daemon;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("git daemon did not listen on {port}");
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn history_of_a_file_url_is_mirrored_scanned_and_removed() {
+    let (repo, commit) = repo_with_token(160);
+    let cache = Dir::new();
+    let url = file_url(&repo);
+    let output = run(leakhound()
+        .args([
+            "history",
+            &url,
+            "--format",
+            "json",
+            "--no-progress",
+            "--clone-cache",
+        ])
+        .arg(cache.path()));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let findings = json_findings(&output);
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["repository"], url.as_str());
+    assert_eq!(findings[0]["path"], "app/settings.py");
+    assert_eq!(findings[0]["commit"], commit.as_str());
+    assert_eq!(
+        std::fs::read_dir(cache.path()).unwrap().count(),
+        0,
+        "the mirror is removed without --keep-clone"
+    );
+}
+
+#[test]
+fn a_kept_clone_is_fetched_on_the_next_run_not_cloned_again() {
+    let (repo, _) = repo_with_token(161);
+    let cache = Dir::new();
+    let url = file_url(&repo);
+    let history = || {
+        run(leakhound()
+            .args([
+                "history",
+                &url,
+                "--format",
+                "json",
+                "--no-progress",
+                "--keep-clone",
+            ])
+            .arg("--clone-cache")
+            .arg(cache.path()))
+    };
+    assert_eq!(json_findings(&history()).len(), 1);
+    let mirrors: Vec<_> = std::fs::read_dir(cache.path()).unwrap().collect();
+    assert_eq!(mirrors.len(), 1);
+    let mirror = mirrors.into_iter().next().unwrap().unwrap().path();
+    let marker = mirror.join("leakhound-test-marker");
+    std::fs::write(&marker, "kept").unwrap();
+    repo.write("later.env", format!("T={}\n", github_token("ghp_", 162)));
+    let later = repo.commit_all("later");
+    let findings = json_findings(&history());
+    assert_eq!(findings.len(), 2, "{findings:?}");
+    assert!(findings
+        .iter()
+        .any(|finding| finding["commit"] == later.as_str()));
+    assert!(
+        marker.exists(),
+        "the mirror was cloned again instead of fetched"
+    );
+}
+
+#[test]
+fn history_over_git_daemon_and_audit_of_urls() {
+    let base = Dir::new();
+    let mut commits = Vec::new();
+    let mut repos = Vec::new();
+    for (index, seed) in [163u64, 164].into_iter().enumerate() {
+        let (repo, commit) = repo_with_token(seed);
+        let bare = base.path().join(format!("project{index}.git"));
+        let cloned = Command::new("git")
+            .args(["clone", "-q", "--bare"])
+            .arg(repo.path())
+            .arg(&bare)
+            .status()
+            .unwrap();
+        assert!(cloned.success());
+        commits.push(commit);
+        repos.push(repo);
+    }
+    let daemon = Daemon::start(base.path());
+    let cache = Dir::new();
+    let url = format!("git://127.0.0.1:{}/project0.git", daemon.port);
+    let output = run(leakhound()
+        .args(["history", &url, "--format", "json", "--no-progress"])
+        .arg("--clone-cache")
+        .arg(cache.path()));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let findings = json_findings(&output);
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0]["repository"], url.as_str());
+    assert_eq!(findings[0]["commit"], commits[0].as_str());
+
+    let missing = format!("git://127.0.0.1:{}/missing.git", daemon.port);
+    let list = Dir::new();
+    list.write(
+        "repos.txt",
+        format!(
+            "git://127.0.0.1:{port}/project0.git\n{missing}\ngit://127.0.0.1:{port}/project1.git\n",
+            port = daemon.port
+        ),
+    );
+    let output = run(leakhound()
+        .current_dir(list.path())
+        .args([
+            "audit",
+            "--repos",
+            "repos.txt",
+            "--format",
+            "json",
+            "--no-progress",
+        ])
+        .arg("--clone-cache")
+        .arg(cache.path()));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(
+        text.contains(&format!("leakhound: audit: {missing}: git clone failed")),
+        "{text}"
+    );
+    assert!(
+        text.contains("2 of 3 repositories scanned; 1 failed"),
+        "{text}"
+    );
+    let findings = json_findings(&output);
+    assert_eq!(findings.len(), 2, "{findings:?}");
+    assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_remote_that_does_not_exist_is_an_error_naming_it() {
+    let cache = Dir::new();
+    let output = run(leakhound()
+        .args([
+            "history",
+            "file:///nonexistent/leakhound-remote.git",
+            "--no-progress",
+        ])
+        .arg("--clone-cache")
+        .arg(cache.path()));
+    assert_eq!(output.status.code(), Some(2));
+    assert_stderr_contains(&output, "file:///nonexistent/leakhound-remote.git");
+    assert_stderr_contains(&output, "git clone failed");
+}
