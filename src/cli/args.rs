@@ -75,8 +75,26 @@ histories (submodule entries are counted, not entered)."
 pub struct AuditArgs {
     /// File listing the repositories to scan, one a line: a local path or a URL (https, ssh,
     /// git://, file://), `#` starting a comment.
-    #[arg(long, value_name = "FILE")]
-    pub repos: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["github_org", "gitlab_group"])]
+    pub repos: Option<PathBuf>,
+
+    /// Every repository of this GitHub organisation (repeatable; token from
+    /// LEAKHOUND_GITHUB_TOKEN or GITHUB_TOKEN).
+    #[arg(long, value_name = "ORG")]
+    pub github_org: Vec<String>,
+
+    /// Every project of this GitLab group and its subgroups (repeatable; token from
+    /// LEAKHOUND_GITLAB_TOKEN or GITLAB_TOKEN).
+    #[arg(long, value_name = "GROUP")]
+    pub gitlab_group: Vec<String>,
+
+    /// GitHub API base, for GitHub Enterprise Server (https://HOST/api/v3).
+    #[arg(long, value_name = "URL", default_value = "https://api.github.com")]
+    pub github_api: String,
+
+    /// GitLab API base, for a self-managed instance (https://HOST/api/v4).
+    #[arg(long, value_name = "URL", default_value = "https://gitlab.com/api/v4")]
+    pub gitlab_api: String,
 
     /// Scan each repository's work tree instead of its history.
     #[arg(long)]

@@ -23,28 +23,65 @@ use crate::source::git::clone::{self, is_remote};
 
 pub fn audit_command(args: AuditArgs) -> Result<i32> {
     let started = Instant::now();
-    let list = std::fs::read_to_string(&args.repos)
-        .with_context(|| format!("cannot read --repos {}", args.repos.display()))?;
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
-    let entries: Vec<&str> = list
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .collect();
-    if entries.is_empty() {
-        bail!("--repos {}: no repositories listed", args.repos.display());
+    let mut failed: Vec<String> = Vec::new();
+    let mut entries: Vec<String> = Vec::new();
+    if let Some(repos) = &args.repos {
+        let list = std::fs::read_to_string(repos)
+            .with_context(|| format!("cannot read --repos {}", repos.display()))?;
+        entries.extend(
+            list.lines()
+                .map(str::trim)
+                .filter(|line| !line.is_empty() && !line.starts_with('#'))
+                .map(str::to_string),
+        );
+    }
+    // A listing that fails is a failed source, named like a failed repository.
+    let listings = args
+        .github_org
+        .iter()
+        .map(|org| {
+            (
+                format!("github org {org}"),
+                source::forge::github_org_repositories(&args.github_api, org),
+            )
+        })
+        .chain(args.gitlab_group.iter().map(|group| {
+            (
+                format!("gitlab group {group}"),
+                source::forge::gitlab_group_repositories(&args.gitlab_api, group),
+            )
+        }));
+    for (name, listed) in listings {
+        match listed {
+            Ok(urls) => {
+                eprintln!("leakhound: audit: {name}: {} repositories", urls.len());
+                entries.extend(urls);
+            }
+            Err(error) => {
+                eprintln!("leakhound: audit: {name}: {}", sanitize(&error.to_string()));
+                failed.push(name);
+            }
+        }
+    }
+    // The same repository listed twice (or in a list and an organisation) is scanned once.
+    let mut seen = std::collections::HashSet::new();
+    entries.retain(|entry| seen.insert(normalise(entry)));
+    if entries.is_empty() && failed.is_empty() {
+        bail!("no repositories to audit: the list and the listings are empty");
     }
     let selected: Vec<&str> = entries
-        .into_iter()
+        .iter()
+        .map(String::as_str)
         .filter(|entry| shard.is_none_or(|(k, n)| shard_of(entry, n) == k - 1))
         .collect();
+    let listing_failures = failed.len();
     // An auditor's run: built-in rules, or --config for all; a repository's own configuration
     // is not trusted to allowlist its own secrets.
     let prepared = prepare(&args.common, ConfigSource::Directory(None))?;
     let diagnostics = Diagnostics::new(false);
     let mut findings: Vec<Finding> = Vec::new();
     let mut summary: Option<Summary> = None;
-    let mut failed: Vec<String> = Vec::new();
     let cache = super::clone_cache(args.clone_cache.as_deref());
     // Remote repositories are mirrored one ahead on another thread: repository i+1 is fetched
     // while repository i is scanned.
@@ -104,7 +141,7 @@ pub fn audit_command(args: AuditArgs) -> Result<i32> {
     summary.elapsed = started.elapsed();
     eprintln!(
         "leakhound: audit: {} of {} repositor{} scanned{}",
-        selected.len() - failed.len(),
+        selected.len() + listing_failures - failed.len(),
         selected.len(),
         if selected.len() == 1 { "y" } else { "ies" },
         if failed.is_empty() {

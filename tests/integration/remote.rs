@@ -217,3 +217,148 @@ fn a_remote_that_does_not_exist_is_an_error_naming_it() {
     assert_stderr_contains(&output, "file:///nonexistent/leakhound-remote.git");
     assert_stderr_contains(&output, "git clone failed");
 }
+
+#[test]
+fn audit_lists_a_github_organisation_and_a_gitlab_group_through_their_apis() {
+    use crate::mock_http::{MockServer, Reply};
+    let repos: Vec<(GitRepo, String)> = (165..169).map(repo_with_token).collect();
+    let urls: Vec<String> = repos.iter().map(|(repo, _)| file_url(repo)).collect();
+    let api_token = github_token("ghp_", 170);
+    // GitHub's documented shape: an array of repositories a page, pages linked by `Link`; the
+    // next link names the server itself, known once it runs.
+    let github = {
+        let urls = urls.clone();
+        let base_cell = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let base_for_handler = std::sync::Arc::clone(&base_cell);
+        let server = MockServer::start(move |request| {
+            let item =
+                |url: &String| format!("{{\"full_name\": \"acme/x\", \"clone_url\": \"{url}\"}}");
+            let base = base_for_handler.lock().unwrap().clone();
+            match request.target.as_str() {
+                "/orgs/acme/repos?per_page=100&type=all" => {
+                    Reply::new(200, &format!("[{}, {}]", item(&urls[0]), item(&urls[1]))).header(
+                        "Link",
+                        &format!(
+                            "<{base}/organizations/7/repos?page=2>; rel=\"next\", \
+                         <{base}/organizations/7/repos?page=2>; rel=\"last\""
+                        ),
+                    )
+                }
+                "/organizations/7/repos?page=2" => {
+                    Reply::new(200, &format!("[{}]", item(&urls[2])))
+                }
+                _ => Reply::new(404, "{\"message\": \"Not Found\"}"),
+            }
+        });
+        *base_cell.lock().unwrap() = server.base();
+        server
+    };
+    let gitlab = {
+        let url = urls[3].clone();
+        MockServer::start(move |request| {
+            if request
+                .target
+                .starts_with("/groups/acme%2Fplatform/projects?include_subgroups=true")
+            {
+                Reply::new(
+                    200,
+                    &format!(
+                        "[{{\"path_with_namespace\": \"acme/platform/y\", \"http_url_to_repo\": \"{url}\"}}]"
+                    ),
+                )
+            } else {
+                Reply::new(404, "{\"message\": \"404 Group Not Found\"}")
+            }
+        })
+    };
+    let cache = Dir::new();
+    let output = run(leakhound()
+        .env("LEAKHOUND_GITHUB_TOKEN", &api_token)
+        .args([
+            "audit",
+            "--github-org",
+            "acme",
+            "--gitlab-group",
+            "acme/platform",
+        ])
+        .args([
+            "--github-org",
+            "missing",
+            "--format",
+            "json",
+            "--no-progress",
+        ])
+        .args([
+            "--github-api",
+            &github.base(),
+            "--gitlab-api",
+            &gitlab.base(),
+        ])
+        .arg("--clone-cache")
+        .arg(cache.path()));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(
+        text.contains("leakhound: audit: github org acme: 3 repositories"),
+        "{text}"
+    );
+    assert!(
+        text.contains("leakhound: audit: gitlab group acme/platform: 1 repositories"),
+        "{text}"
+    );
+    assert!(
+        text.contains("leakhound: audit: github org missing: ") && text.contains("HTTP 404"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(&api_token),
+        "the API token was printed: {text}"
+    );
+    let findings = json_findings(&output);
+    let mut found: Vec<String> = findings
+        .iter()
+        .map(|finding| finding["repository"].as_str().unwrap().to_string())
+        .collect();
+    found.sort();
+    let mut expected = urls.clone();
+    expected.sort();
+    assert_eq!(found, expected);
+    let sent = github.requests();
+    assert!(sent
+        .iter()
+        .all(|request| request.header("authorization") == Some(&format!("Bearer {api_token}"))));
+    assert_eq!(sent.len(), 3, "two pages of acme, one of missing");
+}
+
+#[test]
+fn an_unreachable_api_is_an_error_naming_the_organisation() {
+    let (repo, _) = repo_with_token(171);
+    let list = Dir::new();
+    list.write("repos.txt", format!("{}\n", repo.path().display()));
+    let output = run(leakhound()
+        .current_dir(list.path())
+        .args(["audit", "--repos", "repos.txt", "--github-org", "acme"])
+        .args([
+            "--github-api",
+            "http://127.0.0.1:9",
+            "--format",
+            "json",
+            "--no-progress",
+        ]));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert_stderr_contains(
+        &output,
+        "leakhound: audit: github org acme: http://127.0.0.1:9/orgs/acme/repos",
+    );
+    assert_eq!(json_findings(&output).len(), 1);
+    let output = run(leakhound().args([
+        "audit",
+        "--github-org",
+        "acme",
+        "--github-api",
+        "http://api.example.test",
+        "--no-progress",
+    ]));
+    assert_eq!(output.status.code(), Some(2));
+    assert_stderr_contains(&output, "must be https");
+}
