@@ -11,6 +11,7 @@ mod bad_input;
 mod ci;
 mod config;
 mod decode;
+mod deploy;
 mod history;
 mod output;
 mod redaction;
