@@ -2,6 +2,7 @@
 //! never see raw secrets (findings carry only the form that may be shown).
 
 pub mod csv;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
@@ -21,6 +22,8 @@ pub enum Format {
     Csv,
     /// JUnit XML, for CI test-report views.
     Junit,
+    /// One self-contained HTML page (audits).
+    Html,
 }
 
 /// What a report says about the run besides its findings.
@@ -49,5 +52,6 @@ pub fn write_report(
         Format::Sarif => sarif::write(findings, notes, out),
         Format::Csv => csv::write(findings, out),
         Format::Junit => junit::write(findings, notes, out),
+        Format::Html => html::write(findings, notes, out),
     }
 }

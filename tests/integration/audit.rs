@@ -176,3 +176,72 @@ fn tree_audits_scan_work_trees_and_bad_input_is_refused() {
     assert_eq!(output.status.code(), Some(2));
     assert_stderr_contains(&output, "bad.jsonl:1: not a leakhound JSON finding");
 }
+
+/// A Chromium on the machine, if any (tests that need one say so and pass without it).
+fn chromium() -> Option<String> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|name| {
+            std::process::Command::new(name)
+                .arg("--version")
+                .output()
+                .is_ok_and(|output| output.status.success())
+        })
+        .map(str::to_string)
+}
+
+#[test]
+fn html_audit_report_is_self_contained_escaped_and_runs_under_its_own_policy() {
+    let (repos, list) = eight_repositories();
+    // A hostile file name: markup in the table must stay text.
+    repos[1].write(
+        "<img src=x onerror=alert(1)>.env",
+        format!("K={}\n", github_token("ghp_", 149)),
+    );
+    repos[1].commit_all("hostile name");
+    let output = audit(&list, &["--format", "html", "-o", "report.html"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let page = std::fs::read_to_string(list.path().join("report.html")).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.contains(
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src &#39;none&#39;; style-src &#39;sha256-"
+    ), "{}", &page[..600]);
+    for external in ["<script src", "<link", "@import", "url(http", "src=\"http"] {
+        assert!(!page.contains(external), "external resource {external:?}");
+    }
+    assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;.env"));
+    assert!(!page.contains("<img src=x"));
+    assert!(
+        page.contains("<p class=\"muted\">10 findings in 8 repositories</p>"),
+        "{}",
+        &page[..2000]
+    );
+    for token in [github_token("ghp_", 140), github_token("ghp_", 149)] {
+        assert!(!page.contains(&token), "a secret is in the page");
+    }
+    let Some(browser) = chromium() else {
+        eprintln!("skipped the browser half: no chromium on this machine");
+        return;
+    };
+    let dom = std::process::Command::new(&browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg("--dump-dom")
+        .arg(format!(
+            "file://{}",
+            list.path().join("report.html").display()
+        ))
+        .output()
+        .expect("chromium runs");
+    let rendered = String::from_utf8_lossy(&dom.stdout);
+    let console = String::from_utf8_lossy(&dom.stderr);
+    // The script ran (its policy hash matched) and filled in the count.
+    assert!(rendered.contains("data-ready=\"yes\""), "{console}");
+    assert!(rendered.contains("10 of 10 shown"), "{rendered}");
+    assert!(!console.contains("Content Security Policy"), "{console}");
+}
