@@ -362,3 +362,50 @@ fn an_unreachable_api_is_an_error_naming_the_organisation() {
     assert_eq!(output.status.code(), Some(2));
     assert_stderr_contains(&output, "must be https");
 }
+
+#[test]
+fn a_clone_that_fails_half_way_leaves_nothing_behind_and_the_rest_is_reported() {
+    let (good, _) = repo_with_token(172);
+    // A repository missing one of its blobs: the server fails while sending the pack, after
+    // the clone has started.
+    let (broken, _) = repo_with_token(173);
+    broken.write("more.txt", "more\n");
+    broken.commit_all("more");
+    let blob = broken.git(&["rev-parse", "HEAD:more.txt"]);
+    let object = broken
+        .path()
+        .join(".git/objects")
+        .join(&blob[..2])
+        .join(&blob[2..]);
+    std::fs::remove_file(&object).expect("the blob is a loose object");
+    let list = Dir::new();
+    let broken_url = file_url(&broken);
+    list.write("repos.txt", format!("{broken_url}\n{}\n", file_url(&good)));
+    let cache = Dir::new();
+    let output = run(leakhound()
+        .current_dir(list.path())
+        .args([
+            "audit",
+            "--repos",
+            "repos.txt",
+            "--format",
+            "json",
+            "--no-progress",
+        ])
+        .arg("--clone-cache")
+        .arg(cache.path()));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert_stderr_contains(
+        &output,
+        &format!("leakhound: audit: {broken_url}: git clone failed"),
+    );
+    assert_stderr_contains(&output, "1 of 2 repositories scanned; 1 failed");
+    let findings = json_findings(&output);
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0]["repository"], file_url(&good).as_str());
+    assert_eq!(
+        std::fs::read_dir(cache.path()).unwrap().count(),
+        0,
+        "a partial clone was left in the cache"
+    );
+}
