@@ -2,6 +2,7 @@
 //! never see raw secrets (findings carry only the form that may be shown).
 
 pub mod csv;
+pub mod gitlab;
 pub mod html;
 pub mod human;
 pub mod json;
@@ -24,6 +25,8 @@ pub enum Format {
     Junit,
     /// One self-contained HTML page (audits).
     Html,
+    /// GitLab's Secret Detection report (security dashboard, merge request widget).
+    Gitlab,
 }
 
 /// What a report says about the run besides its findings.
@@ -31,8 +34,8 @@ pub enum Format {
 pub struct RunNotes {
     /// Set when content in scope was not scanned (what, in words): the report must not read as
     /// a clean bill of health. `human` prints it, `sarif` carries it as a tool execution
-    /// notification and a run property, `junit` as an errored test case; `json`, `jsonl` and
-    /// `csv` are lists of findings by
+    /// notification and a run property, `junit` as an errored test case, `gitlab` as a `warn`
+    /// scan message, `html` as a banner; `json`, `jsonl` and `csv` are lists of findings by
     /// contract, so for them the summary on stderr and `--fail-on-incomplete` carry it.
     pub incomplete: Option<String>,
 }
@@ -53,5 +56,6 @@ pub fn write_report(
         Format::Csv => csv::write(findings, out),
         Format::Junit => junit::write(findings, notes, out),
         Format::Html => html::write(findings, notes, out),
+        Format::Gitlab => gitlab::write(findings, notes, out),
     }
 }

@@ -337,3 +337,73 @@ mod configuration_from_the_base {
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     }
 }
+
+#[test]
+fn gitlab_report_validates_against_gitlabs_schema_and_hides_the_secret() {
+    let schema: serde_json::Value = serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/gitlab-secret-detection-report-format-15.0.2.json"
+    )))
+    .expect("schema parses");
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft7)
+        .build(&schema)
+        .expect("schema compiles");
+    let repo = GitRepo::new();
+    let token = github_token("ghp_", 205);
+    repo.write("deploy/app.env", format!("# app\nGITHUB_TOKEN={token}\n"));
+    let commit = repo.commit_all("add token");
+    let check = |output: &std::process::Output| -> serde_json::Value {
+        let text = stdout(output);
+        assert!(!text.contains(&token), "the secret is in the report");
+        let report: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        let errors: Vec<String> = validator
+            .iter_errors(&report)
+            .map(|error| format!("{error} at {}", error.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{}", errors.join("\n"));
+        report
+    };
+    let history = run(leakhound().arg("history").arg(repo.path()).args([
+        "--format",
+        "gitlab",
+        "--no-progress",
+    ]));
+    assert_eq!(history.status.code(), Some(1), "{}", stderr(&history));
+    let report = check(&history);
+    assert_eq!(report["scan"]["type"], "secret_detection");
+    let vulnerability = &report["vulnerabilities"][0];
+    assert_eq!(vulnerability["severity"], "Critical");
+    assert_eq!(
+        vulnerability["identifiers"][0]["value"],
+        "github-pat-classic"
+    );
+    assert_eq!(vulnerability["location"]["file"], "deploy/app.env");
+    assert_eq!(vulnerability["location"]["start_line"], 2);
+    assert_eq!(vulnerability["location"]["commit"]["sha"], commit.as_str());
+    // Outside history, and with a scan marked incomplete.
+    let scanned = run(leakhound().current_dir(repo.path()).args([
+        "scan",
+        ".",
+        "--format",
+        "gitlab",
+        "--no-progress",
+        "--max-file-size",
+        "10",
+    ]));
+    let report = check(&scanned);
+    assert_eq!(report["vulnerabilities"], serde_json::json!([]));
+    assert_eq!(report["scan"]["messages"][0]["level"], "warn");
+    let scanned = run(leakhound().current_dir(repo.path()).args([
+        "scan",
+        ".",
+        "--format",
+        "gitlab",
+        "--no-progress",
+    ]));
+    let report = check(&scanned);
+    assert_eq!(
+        report["vulnerabilities"][0]["location"]["commit"]["sha"],
+        "0000000"
+    );
+}
