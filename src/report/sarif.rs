@@ -26,14 +26,31 @@ pub fn write(
             continue;
         }
         rule_index.insert(&finding.rule.rule_id, rules.len());
-        rules.push(json!({
+        // The provider's documentation the remediation cites, as the rule's help link.
+        let help_uri = finding
+            .rule
+            .remediation
+            .split_whitespace()
+            .find(|word| word.starts_with("https://"))
+            .map(|word| word.trim_end_matches(['.', ',', ')', ';']));
+        let mut rule = json!({
             "id": finding.rule.rule_id,
             "name": pascal_case(&finding.rule.rule_id),
             "shortDescription": { "text": finding.rule.rule_name },
             "fullDescription": {
                 "text": format!("{} ({} credential)", finding.rule.rule_name, finding.rule.provider)
             },
-            "help": { "text": finding.rule.remediation },
+            // Code-scanning UIs render the markdown; the plain text stays for the others.
+            "help": {
+                "text": finding.rule.remediation,
+                "markdown": format!(
+                    "**{}** ({})\n\n{}\n\nDetected by leakhound rule `{}`.",
+                    finding.rule.rule_name,
+                    finding.rule.provider,
+                    finding.rule.remediation,
+                    finding.rule.rule_id
+                ),
+            },
             "defaultConfiguration": { "level": level(finding.rule.severity) },
             "properties": {
                 "provider": finding.rule.provider,
@@ -41,7 +58,11 @@ pub fn write(
                 "tags": ["security", "secret"],
                 "security-severity": security_severity(finding.rule.severity),
             },
-        }));
+        });
+        if let Some(uri) = help_uri {
+            rule["helpUri"] = json!(uri);
+        }
+        rules.push(rule);
     }
     let results: Vec<Value> = findings
         .iter()

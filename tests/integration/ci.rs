@@ -58,6 +58,15 @@ fn sarif_from_scan_validates_against_the_official_schema() {
         .as_str()
         .unwrap()
         .contains("https://"));
+    assert!(rules[0]["help"]["markdown"]
+        .as_str()
+        .unwrap()
+        .starts_with("**GitHub personal access token (classic)** (GitHub)\n\n"));
+    assert!(rules[0]["helpUri"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://docs.github.com/"));
+    assert_ne!(rules[0]["name"], rules[0]["id"]);
     let results = run["results"].as_array().unwrap();
     assert_eq!(results.len(), 2);
     let location = &results[0]["locations"][0]["physicalLocation"];
