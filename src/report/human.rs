@@ -1,5 +1,7 @@
-//! The report a person reads: findings grouped by file, the secret redacted, other places the
-//! same credential appears listed under it, and each rule's remediation once at the end.
+//! The report a person reads: a count by severity and provider first, then findings from the
+//! most severe (and most certain) down, grouped by file within each severity, the secret
+//! redacted, other places the same credential appears listed under it, and each rule's
+//! remediation once at the end, wrapped to the terminal's width.
 //! Colour only when asked (the CLI asks when stdout is a terminal). All text from the scanned
 //! content is sanitised so a hostile file cannot drive the terminal.
 
@@ -26,14 +28,97 @@ impl Style {
     }
 
     fn severity(&self, severity: Severity) -> String {
-        let code = match severity {
+        self.paint(Self::severity_code(severity), severity.as_str())
+    }
+
+    fn severity_heading(&self, severity: Severity) -> String {
+        self.paint(
+            Self::severity_code(severity),
+            &severity.as_str().to_uppercase(),
+        )
+    }
+
+    fn severity_code(severity: Severity) -> &'static str {
+        match severity {
             Severity::Critical => "1;31",
             Severity::High => "31",
             Severity::Medium => "33",
             Severity::Low => "36",
-        };
-        self.paint(code, severity.as_str())
+        }
     }
+}
+
+/// One line before the findings: how many at each severity, and the providers most involved.
+fn summary(findings: &[Finding], style: &Style, out: &mut dyn Write) -> std::io::Result<()> {
+    let levels = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+    ];
+    let by_severity: Vec<String> = levels
+        .iter()
+        .filter_map(|level| {
+            let count = findings
+                .iter()
+                .filter(|finding| finding.rule.severity == *level)
+                .count();
+            (count > 0).then(|| format!("{count} {}", style.severity(*level)))
+        })
+        .collect();
+    let mut providers: Vec<(&str, usize)> = Vec::new();
+    for finding in findings {
+        match providers
+            .iter_mut()
+            .find(|(name, _)| *name == finding.rule.provider)
+        {
+            Some((_, count)) => *count += 1,
+            None => providers.push((&finding.rule.provider, 1)),
+        }
+    }
+    providers.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let shown: Vec<String> = providers
+        .iter()
+        .take(5)
+        .map(|(name, count)| format!("{} {count}", sanitize(name)))
+        .collect();
+    writeln!(
+        out,
+        "{} finding{}: {}; by provider: {}{}\n",
+        findings.len(),
+        if findings.len() == 1 { "" } else { "s" },
+        by_severity.join(", "),
+        shown.join(", "),
+        if providers.len() > 5 { ", …" } else { "" }
+    )
+}
+
+/// The terminal's width from `COLUMNS` (what shells export), else 100.
+fn width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|value| value.parse::<usize>().ok())
+        .filter(|&columns| columns >= 40)
+        .unwrap_or(100)
+}
+
+/// Words of `text` in lines of at most `width` characters (a longer word gets its own line).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 pub fn write(
@@ -55,8 +140,34 @@ pub fn write(
         writeln!(out, "No secrets found.")?;
         return incomplete(out);
     }
+    summary(findings, &style, out)?;
+    // Most severe and most certain first; within that, the order given (by file).
+    let mut ordered: Vec<&Finding> = findings.iter().collect();
+    ordered.sort_by_key(|finding| {
+        (
+            std::cmp::Reverse(finding.rule.severity),
+            std::cmp::Reverse(finding.confidence),
+        )
+    });
+    let mut current_severity: Option<Severity> = None;
     let mut current_path: Option<(Option<&str>, &str)> = None;
-    for finding in findings {
+    for finding in ordered {
+        if current_severity != Some(finding.rule.severity) {
+            let count = findings
+                .iter()
+                .filter(|other| other.rule.severity == finding.rule.severity)
+                .count();
+            if current_severity.is_some() {
+                writeln!(out)?;
+            }
+            writeln!(
+                out,
+                "{} ({count})",
+                style.severity_heading(finding.rule.severity)
+            )?;
+            current_severity = Some(finding.rule.severity);
+            current_path = None;
+        }
         let place = (finding.repository.as_deref(), finding.path.as_str());
         if current_path != Some(place) {
             if current_path.is_some() {
@@ -160,11 +271,16 @@ pub fn write(
         seen.push(&finding.rule.rule_id);
         writeln!(
             out,
-            "  {} ({}): {}",
+            "  {} ({}):",
             style.paint("1", &finding.rule.rule_id),
             sanitize(&finding.rule.provider),
-            sanitize(&finding.rule.remediation)
         )?;
+        for line in wrap(
+            &sanitize(&finding.rule.remediation),
+            width().saturating_sub(4),
+        ) {
+            writeln!(out, "    {line}")?;
+        }
     }
     if notes.incomplete.is_some() {
         writeln!(out)?;

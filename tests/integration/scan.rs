@@ -112,9 +112,25 @@ fn jsonl_has_one_object_per_finding() {
 #[test]
 fn human_report_groups_by_file_and_gives_remediation_once() {
     let tree = tree();
-    let output = run(tree.dir.command().args(["scan", "."]));
+    let output = run(tree.dir.command().args(["scan", "."]).env("COLUMNS", "60"));
     assert_eq!(output.status.code(), Some(1));
     let text = stdout(&output);
+    // A count first, then the most severe findings, grouped by file.
+    assert!(
+        text.starts_with("2 findings: 2 critical; by provider: GitHub 2\n\nCRITICAL (2)\n"),
+        "{text}"
+    );
+    // Remediation wrapped to the terminal's width (a URL longer than a line keeps its own).
+    assert!(
+        text.lines()
+            .skip_while(|line| !line.starts_with("What to do"))
+            .all(|line| line.chars().count() <= 60 || line.split_whitespace().count() == 1),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n    Revoke it at Settings > Developer settings > Personal\n"),
+        "{text}"
+    );
     assert!(
         text.contains("config/.env\n  2:14  github-pat-classic"),
         "{text}"
@@ -125,7 +141,7 @@ fn human_report_groups_by_file_and_gives_remediation_once() {
     );
     assert!(text.contains("also at: docs/setup.md:5:25"), "{text}");
     assert_eq!(
-        text.matches("github-pat-classic (GitHub): ").count(),
+        text.matches("github-pat-classic (GitHub):\n").count(),
         1,
         "{text}"
     );
@@ -512,4 +528,25 @@ fn tracked_files_are_scanned_even_when_gitignore_matches_them() {
     assert_eq!(findings[0]["occurrences"][0]["path"], "secrets/prod.txt");
     assert_eq!(findings[0]["occurrences"][0]["line"], 3);
     assert_stderr_contains(&output, "1 file left out by ignore rules");
+}
+
+#[test]
+fn human_report_lists_the_most_severe_findings_first() {
+    let dir = Dir::new();
+    // `a.env` sorts first, but its finding is medium; `z.env` holds a critical one.
+    let password = Rng::new(34).string(BASE62, 18);
+    dir.write("a.env", format!("db_password = \"{password}\"\n"));
+    dir.write("z.env", format!("T={}\n", github_token("ghp_", 33)));
+    let output = run(dir.command().args(["scan", ".", "--no-progress"]));
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(
+        text.starts_with("2 findings: 1 critical, 1 medium; by provider: Generic 1, GitHub 1\n"),
+        "{text}"
+    );
+    let critical = text
+        .find("CRITICAL (1)\nz.env\n")
+        .expect("a critical section");
+    let medium = text.find("MEDIUM (1)\na.env\n").expect("a medium section");
+    assert!(critical < medium, "{text}");
 }
