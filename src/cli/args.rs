@@ -69,6 +69,13 @@ histories (submodule entries are counted, not entered)."
     /// Combine JSON or JSONL reports of `audit --shard` runs into one report, grouped by
     /// fingerprint exactly as one audit run groups them.
     Merge(MergeArgs),
+    /// Print a shell completion script: `leakhound completions bash > /etc/bash_completion.d/leakhound`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `leakhound man > leakhound.1 && man ./leakhound.1`.
+    Man,
 }
 
 #[derive(Debug, Args)]

@@ -53,6 +53,18 @@ pub fn run() -> Result<i32> {
         Command::Revoke(args) => revoke::run(args),
         Command::Audit(args) => audit::audit_command(args),
         Command::Merge(args) => audit::merge_command(args),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "leakhound", &mut std::io::stdout());
+            Ok(EXIT_CLEAN)
+        }
+        Command::Man => {
+            let command = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(command)
+                .render(&mut std::io::stdout())
+                .context("cannot write the manual page")?;
+            Ok(EXIT_CLEAN)
+        }
     }
 }
 

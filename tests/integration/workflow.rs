@@ -237,3 +237,35 @@ fn version_names_the_rule_count() {
     assert!(text.starts_with(&format!("leakhound {} (", env!("CARGO_PKG_VERSION"))));
     assert!(text.contains("with a live validator)"));
 }
+
+#[test]
+fn shell_completions_and_the_manual_page_are_printed() {
+    let bash = run(leakhound().args(["completions", "bash"]));
+    assert_eq!(bash.status.code(), Some(0));
+    let script = stdout(&bash);
+    assert!(script.contains("_leakhound()"), "{script}");
+    for subcommand in ["scan", "history", "staged", "audit", "merge"] {
+        assert!(script.contains(subcommand), "{subcommand} missing");
+    }
+    // The bash script parses.
+    let dir = Dir::new();
+    dir.write("leakhound.bash", &script);
+    let checked = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(dir.path().join("leakhound.bash"))
+        .status()
+        .expect("bash runs");
+    assert!(checked.success());
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        let output = run(leakhound().args(["completions", shell]));
+        assert_eq!(output.status.code(), Some(0), "{shell}");
+        assert!(stdout(&output).contains("leakhound"), "{shell}");
+    }
+    let man = run(leakhound().arg("man"));
+    assert_eq!(man.status.code(), Some(0));
+    let page = stdout(&man);
+    assert!(page.contains(".TH leakhound 1"), "{page}");
+    assert!(page.contains("audit"), "{page}");
+    let bad = run(leakhound().args(["completions", "tcsh"]));
+    assert_eq!(bad.status.code(), Some(2));
+}
