@@ -39,6 +39,10 @@ pub struct AllowlistConfig {
     /// Glob patterns on the reported path (`fixtures/**`).
     #[serde(default)]
     pub paths: Vec<String>,
+    /// Regexes on the reported path (what gitleaks' allowlist `paths` are; see
+    /// `leakhound import-gitleaks`).
+    #[serde(default)]
+    pub path_regexes: Vec<String>,
     /// Regexes; a secret any of them matches is not reported.
     #[serde(default)]
     pub regexes: Vec<String>,

@@ -69,6 +69,10 @@ histories (submodule entries are counted, not entered)."
     /// Combine JSON or JSONL reports of `audit --shard` runs into one report, grouped by
     /// fingerprint exactly as one audit run groups them.
     Merge(MergeArgs),
+    /// Turn a gitleaks setup into leakhound's: the allowlists of .gitleaks.toml become an
+    /// [allowlist] section for .leakhound.toml (printed), and the findings .gitleaksignore names
+    /// (matched by path, line and commit) a leakhound baseline (--write-baseline-to FILE).
+    ImportGitleaks(ImportGitleaksArgs),
     /// Print a shell completion script: `leakhound completions bash > /etc/bash_completion.d/leakhound`.
     Completions {
         #[arg(value_enum)]
@@ -123,6 +127,33 @@ pub struct AuditArgs {
     /// Where mirrors of remote repositories go (see `history --clone-cache`).
     #[arg(long, value_name = "DIR")]
     pub clone_cache: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportGitleaksArgs {
+    /// The repository or directory holding .gitleaks.toml and .gitleaksignore.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub path: PathBuf,
+
+    /// The gitleaks configuration (default: PATH/.gitleaks.toml, if present).
+    #[arg(long, value_name = "FILE")]
+    pub gitleaks_config: Option<PathBuf>,
+
+    /// The gitleaks ignore file (default: PATH/.gitleaksignore, if present).
+    #[arg(long, value_name = "FILE")]
+    pub gitleaksignore: Option<PathBuf>,
+
+    /// Write the findings .gitleaksignore names as a leakhound baseline to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline_to: Option<PathBuf>,
+
+    /// Match .gitleaksignore entries against a history scan (entries with a commit are history
+    /// findings) instead of a scan of the files on disk.
+    #[arg(long)]
+    pub history: bool,
 
     #[command(flatten)]
     pub common: CommonArgs,

@@ -188,6 +188,14 @@ fn added_suppressions(before: &Config, after: &Config) -> Vec<String> {
             new(&before.allowlist.regexes, &after.allowlist.regexes).len(),
         ),
         (
+            "allowlist.path_regexes",
+            new(
+                &before.allowlist.path_regexes,
+                &after.allowlist.path_regexes,
+            )
+            .len(),
+        ),
+        (
             "allowlist.stopwords",
             new(&before.allowlist.stopwords, &after.allowlist.stopwords).len(),
         ),

@@ -5,6 +5,7 @@
 pub mod args;
 mod audit;
 mod config_source;
+mod gitleaks;
 mod hook;
 mod output;
 mod revoke;
@@ -53,6 +54,7 @@ pub fn run() -> Result<i32> {
         Command::Revoke(args) => revoke::run(args),
         Command::Audit(args) => audit::audit_command(args),
         Command::Merge(args) => audit::merge_command(args),
+        Command::ImportGitleaks(args) => gitleaks::import_command(args),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "leakhound", &mut std::io::stdout());

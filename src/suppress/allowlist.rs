@@ -12,6 +12,7 @@ use crate::config::Config;
 #[derive(Debug)]
 pub struct Allowlist {
     paths: GlobSet,
+    path_patterns: RegexSet,
     secret_patterns: RegexSet,
     stopwords: Vec<Vec<u8>>,
     commits: Vec<String>,
@@ -22,6 +23,7 @@ impl Default for Allowlist {
     fn default() -> Self {
         Allowlist {
             paths: GlobSet::empty(),
+            path_patterns: RegexSet::empty(),
             secret_patterns: RegexSet::empty(),
             stopwords: Vec::new(),
             commits: Vec::new(),
@@ -39,6 +41,8 @@ impl Allowlist {
         }
         Ok(Allowlist {
             paths: paths.build().map_err(|error| error.to_string())?,
+            path_patterns: RegexSet::new(&config.allowlist.path_regexes)
+                .map_err(|error| format!("allowlist.path_regexes: {error}"))?,
             secret_patterns: RegexSet::new(&config.allowlist.regexes)
                 .map_err(|error| error.to_string())?,
             stopwords: config
@@ -58,7 +62,8 @@ impl Allowlist {
     }
 
     pub fn is_path_allowed(&self, path: &str) -> bool {
-        !self.paths.is_empty() && self.paths.is_match(path)
+        (!self.paths.is_empty() && self.paths.is_match(path))
+            || (!self.path_patterns.is_empty() && self.path_patterns.is_match(path.as_bytes()))
     }
 
     pub fn is_commit_allowed(&self, commit: &str) -> bool {

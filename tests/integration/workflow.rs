@@ -269,3 +269,70 @@ fn shell_completions_and_the_manual_page_are_printed() {
     let bad = run(leakhound().args(["completions", "tcsh"]));
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn gitleaks_allowlists_and_ignore_entries_are_imported() {
+    let repo = GitRepo::new();
+    let ignored = github_token("ghp_", 40);
+    let kept = github_token("ghp_", 41);
+    repo.write("app/a.env", format!("# app\nT={ignored}\nU={kept}\n"));
+    let commit = repo.commit_all("tokens");
+    repo.write(
+        ".gitleaks.toml",
+        "[allowlist]\npaths = ['''^vendor/''']\nstopwords = ['example']\n\
+         [[allowlists]]\nregexTarget = 'line'\nregexes = ['''nope''']\n",
+    );
+    repo.write(
+        ".gitleaksignore",
+        format!("{commit}:app/a.env:github-pat:2\nmissing.env:generic-api-key:9\n"),
+    );
+    let output = run(leakhound().current_dir(repo.path()).args([
+        "import-gitleaks",
+        "--history",
+        "--write-baseline-to",
+        "base.json",
+    ]));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let fragment = stdout(&output);
+    assert!(
+        fragment
+            .contains("[allowlist]\npath_regexes = [\"^vendor/\"]\nstopwords = [\"example\"]\n"),
+        "{fragment}"
+    );
+    assert!(
+        fragment.contains("# Not mapped: allowlist 2: 1 regexes with regexTarget = \"line\""),
+        "{fragment}"
+    );
+    let text = stderr(&output);
+    assert!(
+        text.contains("1 of 2 .gitleaksignore entries matched"),
+        "{text}"
+    );
+    assert!(text.contains("no finding at missing.env:9"), "{text}");
+    // The baseline drops the ignored token and keeps the other.
+    let baseline = repo.path().join("base.json");
+    let findings = json_findings(&repo.history(&["--baseline", baseline.to_str().unwrap()]));
+    let lines: Vec<u64> = findings
+        .iter()
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, vec![3], "{findings:?}");
+    // The converted allowlist works as leakhound configuration.
+    repo.write(".leakhound.toml", &fragment);
+    repo.write(
+        "vendor/lib.env",
+        format!("V={}\n", github_token("ghp_", 42)),
+    );
+    let scanned = json_findings(&run(leakhound().current_dir(repo.path()).args([
+        "scan",
+        ".",
+        "--format",
+        "json",
+        "--no-progress",
+    ])));
+    assert!(
+        scanned.iter().all(|f| f["path"] != "vendor/lib.env"),
+        "{scanned:?}"
+    );
+    assert_eq!(scanned.len(), 2, "{scanned:?}");
+}
