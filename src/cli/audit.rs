@@ -187,6 +187,7 @@ fn scan_repository(
     }
     if args.tree {
         let walk = source::fs::WalkOptions {
+            path_prefix: String::new(),
             roots: vec![path],
             respect_ignore_files: true,
             threads: prepared.threads,

@@ -125,6 +125,7 @@ fn scan_for_entries(args: &ImportGitleaksArgs) -> Result<Vec<Finding>> {
         )?
     } else {
         let walk = source::fs::WalkOptions {
+            path_prefix: String::new(),
             roots: vec![args.path.clone()],
             respect_ignore_files: true,
             threads: prepared.threads,

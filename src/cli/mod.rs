@@ -86,16 +86,27 @@ fn scan_command(args: ScanArgs) -> Result<i32> {
             bail!("{}: {error}", root.display());
         }
     }
-    // One directory: its own configuration. Files (the pre-commit files hook passes a list,
-    // from the repository root): the current directory's.
-    let config_root = match roots.as_slice() {
-        [root] if root.is_dir() => Some(root.as_path()),
-        [] => None,
+    // One directory: inside a git work tree, the work tree's configuration, with paths shown
+    // from the work tree's top (so allowlist globs and code-scanning uploads agree whichever
+    // directory is scanned); elsewhere its own. Files (the pre-commit files hook passes a
+    // list, from the repository root): the current directory's.
+    let in_repository = match roots.as_slice() {
+        [root] if root.is_dir() => work_tree_place(root),
+        _ => None,
+    };
+    let config_root = match (roots.as_slice(), &in_repository) {
+        (_, Some((top, _))) => Some(top.as_path()),
+        ([root], None) if root.is_dir() => Some(root.as_path()),
+        ([], None) => None,
         _ => Some(std::path::Path::new(".")),
     };
     let prepared = prepare(&args.common, ConfigSource::Directory(config_root))?;
     let diagnostics = Diagnostics::new(false);
     let walk = source::fs::WalkOptions {
+        path_prefix: in_repository
+            .as_ref()
+            .map(|(_, prefix)| prefix.clone())
+            .unwrap_or_default(),
         roots,
         respect_ignore_files: !args.no_ignore,
         threads: prepared.threads,
@@ -198,6 +209,26 @@ fn history_command(args: HistoryArgs) -> Result<i32> {
         eprintln!("leakhound: warning: {what} (--allow-missing)");
     }
     Ok(status)
+}
+
+/// The top of the git work tree holding `dir` and `dir`'s place in it (`pkg/api/`, empty at the
+/// top), found by looking upward for `.git`; `None` outside a work tree.
+fn work_tree_place(dir: &std::path::Path) -> Option<(PathBuf, String)> {
+    let absolute = dir.canonicalize().ok()?;
+    let top = absolute
+        .ancestors()
+        .find(|candidate| candidate.join(".git").exists())?
+        .to_path_buf();
+    let relative = absolute.strip_prefix(&top).ok()?;
+    let mut prefix: String = relative
+        .components()
+        .map(|component| component.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/");
+    if !prefix.is_empty() {
+        prefix.push('/');
+    }
+    Some((top, prefix))
 }
 
 /// Removes a directory (a mirror made for one run) when dropped, on success or error alike.

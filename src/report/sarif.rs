@@ -97,7 +97,7 @@ pub fn write(
                     let mut location = json!({
                         "id": index + 1,
                         "physicalLocation": {
-                            "artifactLocation": { "uri": uri(&place.path) },
+                            "artifactLocation": { "uri": uri(&place.path), "uriBaseId": "%SRCROOT%" },
                             "region": { "startLine": place.line, "startColumn": place.column_utf16 },
                         },
                     });
@@ -125,7 +125,7 @@ pub fn write(
                 },
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": { "uri": uri(&finding.path) },
+                        "artifactLocation": { "uri": uri(&finding.path), "uriBaseId": "%SRCROOT%" },
                         "region": {
                             "startLine": finding.line,
                             "startColumn": finding.column_utf16,

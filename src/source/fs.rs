@@ -21,6 +21,9 @@ const KEEP_BUFFER_LIMIT: usize = 64 * 1024 * 1024;
 
 pub struct WalkOptions {
     pub roots: Vec<PathBuf>,
+    /// Put before every shown path: the scanned directory's place in its repository
+    /// (`pkg/api/`), so paths are repository-relative when a subdirectory is scanned.
+    pub path_prefix: String,
     pub respect_ignore_files: bool,
     pub threads: usize,
     pub max_file_size: u64,
@@ -82,15 +85,18 @@ where
     }
     let tracked = WalkOptions {
         roots: tracked_but_ignored,
+        path_prefix: options.path_prefix.clone(),
         respect_ignore_files: false,
         threads: options.threads,
         max_file_size: options.max_file_size,
         archives: options.archives,
     };
     let scanned = AtomicU64::new(0);
+    let mut display = DisplayPaths::relative_to(root);
+    display.prefix = options.path_prefix.clone();
     scan_walk_displayed(
         &tracked,
-        DisplayPaths::relative_to(root),
+        display,
         diagnostics,
         &make_visitor,
         &scanned,
@@ -143,7 +149,8 @@ fn scan_walk<V, F>(
     V: BlobVisitor + Send,
     F: Fn() -> V + Sync,
 {
-    let display = DisplayPaths::new(&options.roots);
+    let mut display = DisplayPaths::new(&options.roots);
+    display.prefix = options.path_prefix.clone();
     scan_walk_displayed(
         options,
         display,
@@ -390,6 +397,8 @@ fn read_file(
 /// (without a leading `./`) otherwise.
 struct DisplayPaths {
     single_directory_root: Option<PathBuf>,
+    /// `WalkOptions::path_prefix`.
+    prefix: String,
     /// Files given as roots but shown relative to this directory (tracked files that ignore
     /// rules left out, scanned after the walk under the names the walk would have given them).
     relative_to: Option<PathBuf>,
@@ -399,6 +408,7 @@ impl DisplayPaths {
     fn relative_to(root: &Path) -> Self {
         DisplayPaths {
             single_directory_root: None,
+            prefix: String::new(),
             relative_to: Some(root.to_path_buf()),
         }
     }
@@ -410,6 +420,7 @@ impl DisplayPaths {
         };
         DisplayPaths {
             single_directory_root,
+            prefix: String::new(),
             relative_to: None,
         }
     }
@@ -421,6 +432,7 @@ impl DisplayPaths {
             _ => path.strip_prefix("./").unwrap_or(path),
         };
         let text = relative.to_string_lossy();
+        out.push_str(&self.prefix);
         out.push_str(&text);
     }
 }

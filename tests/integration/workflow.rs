@@ -336,3 +336,43 @@ fn gitleaks_allowlists_and_ignore_entries_are_imported() {
     );
     assert_eq!(scanned.len(), 2, "{scanned:?}");
 }
+
+#[test]
+fn a_subdirectory_scan_uses_the_root_config_and_reports_repository_relative_paths() {
+    let repo = GitRepo::new();
+    repo.write(
+        ".leakhound.toml",
+        "[allowlist]\npaths = [\"pkg/detectors/github/testdata/**\"]\n",
+    );
+    repo.write(
+        "pkg/detectors/github/v2/github_test.go",
+        format!("const token = \"{}\"\n", github_token("ghp_", 43)),
+    );
+    repo.write(
+        "pkg/detectors/github/testdata/fake.env",
+        format!("T={}\n", github_token("ghp_", 44)),
+    );
+    repo.commit_all("detectors");
+    let output = run(leakhound()
+        .current_dir(repo.path().join("pkg/detectors"))
+        .args(["scan", "github", "--format", "sarif", "--no-progress"]));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let sarif: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    // The testdata token is allowlisted by the root config's glob, relative to the root.
+    assert_eq!(results.len(), 1, "{results:?}");
+    let location = &results[0]["locations"][0]["physicalLocation"]["artifactLocation"];
+    assert_eq!(location["uri"], "pkg/detectors/github/v2/github_test.go");
+    assert_eq!(location["uriBaseId"], "%SRCROOT%");
+    let json = json_findings(&run(leakhound().current_dir(repo.path().join("pkg")).args(
+        [
+            "scan",
+            "detectors/github/v2",
+            "--format",
+            "json",
+            "--no-progress",
+        ],
+    )));
+    assert_eq!(json.len(), 1);
+    assert_eq!(json[0]["path"], "pkg/detectors/github/v2/github_test.go");
+}
