@@ -154,15 +154,7 @@ fn the_files_hook_finds_a_committed_token_and_reads_the_root_config() {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"),
     )
     .unwrap();
-    let entry = hooks
-        .split("\n- id: ")
-        .find(|hook| hook.starts_with("leakhound-files"))
-        .and_then(|hook| {
-            hook.lines()
-                .find_map(|line| line.trim().strip_prefix("entry: "))
-        })
-        .expect("leakhound-files hook with an entry")
-        .to_string();
+    let entry = hook_entry("leakhound-files");
     assert!(hooks.contains("pass_filenames: true"));
     let arguments: Vec<&str> = entry.split_whitespace().skip(1).collect();
 
@@ -375,4 +367,81 @@ fn a_subdirectory_scan_uses_the_root_config_and_reports_repository_relative_path
     )));
     assert_eq!(json.len(), 1);
     assert_eq!(json[0]["path"], "pkg/detectors/github/v2/github_test.go");
+}
+
+/// A hook's `entry` from this repository's `.pre-commit-hooks.yaml`.
+fn hook_entry(id: &str) -> String {
+    let hooks = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"),
+    )
+    .unwrap();
+    hooks
+        .split("\n- id: ")
+        .find(|hook| hook.lines().next() == Some(id))
+        .and_then(|hook| {
+            hook.lines()
+                .find_map(|line| line.trim().strip_prefix("entry: "))
+        })
+        .unwrap_or_else(|| panic!("hook {id} with an entry"))
+        .to_string()
+}
+
+#[test]
+fn the_real_pre_commit_fails_the_files_hook_on_a_committed_token() {
+    let installed = std::process::Command::new("pre-commit")
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !installed {
+        eprintln!("skipped: pre-commit is not installed (pip install pre-commit)");
+        return;
+    }
+    let binary = assert_cmd::cargo::cargo_bin("leakhound")
+        .display()
+        .to_string();
+    let local = |entry: String| entry.replacen("leakhound", &binary, 1);
+    let repo = GitRepo::new();
+    repo.write(
+        "src/deploy.sh",
+        format!("export GH_TOKEN={}\n", github_token("ghp_", 1604)),
+    );
+    // The hooks as .pre-commit-hooks.yaml defines them, run from the built binary
+    // (`language: system` instead of building this repository with cargo).
+    repo.write(
+        ".pre-commit-config.yaml",
+        format!(
+            "repos:\n  - repo: local\n    hooks:\n\
+             \x20     - id: leakhound-files\n        name: leakhound (files)\n        entry: {}\n\
+             \x20       language: system\n        pass_filenames: true\n\
+             \x20     - id: leakhound\n        name: leakhound\n        entry: {}\n\
+             \x20       language: system\n        pass_filenames: false\n        always_run: true\n",
+            local(hook_entry("leakhound-files")),
+            local(hook_entry("leakhound"))
+        ),
+    );
+    repo.commit_all("committed token");
+    let home = Dir::new();
+    let pre_commit = |hook: &str| {
+        std::process::Command::new("pre-commit")
+            .args(["run", "--all-files", hook])
+            .current_dir(repo.path())
+            .env("PRE_COMMIT_HOME", home.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .expect("pre-commit runs")
+    };
+    let files = pre_commit("leakhound-files");
+    let text = String::from_utf8_lossy(&files.stdout);
+    assert_eq!(files.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("leakhound (files)") && text.contains("Failed"),
+        "{text}"
+    );
+    assert!(text.contains("src/deploy.sh"), "{text}");
+    // The staged hook sees an empty index under --all-files: why the files hook exists.
+    let staged = pre_commit("leakhound");
+    let text = String::from_utf8_lossy(&staged.stdout);
+    assert_eq!(staged.status.code(), Some(0), "{text}");
+    assert!(text.contains("Passed"), "{text}");
 }
