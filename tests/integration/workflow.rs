@@ -445,3 +445,76 @@ fn the_real_pre_commit_fails_the_files_hook_on_a_committed_token() {
     assert_eq!(staged.status.code(), Some(0), "{text}");
     assert!(text.contains("Passed"), "{text}");
 }
+
+#[test]
+fn the_github_action_scans_the_event_range_and_its_example_uses_real_inputs() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let action = std::fs::read_to_string(root.join("action.yml")).unwrap();
+    let example =
+        std::fs::read_to_string(root.join("deploy/github-actions/pull-request.yml")).unwrap();
+    // Every input the example passes is one the action declares.
+    let with = example.split("with:").last().unwrap();
+    for line in with.lines().skip(1).filter(|line| !line.trim().is_empty()) {
+        let key = line.trim().split(':').next().unwrap();
+        assert!(
+            action.contains(&format!("\n  {key}:\n")),
+            "undeclared input {key}"
+        );
+    }
+    assert!(action.contains("github/codeql-action/upload-sarif@"));
+
+    let repo = GitRepo::new();
+    repo.write("README.md", "demo\n");
+    let base = repo.commit_all("base");
+    repo.write(
+        "ci/deploy.sh",
+        format!("export T={}\n", github_token("ghp_", 45)),
+    );
+    let head = repo.commit_all("token");
+    repo.write("docs.md", "more\n");
+    let later = repo.commit_all("docs");
+    let binary_dir = assert_cmd::cargo::cargo_bin("leakhound")
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        binary_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let step = |event: &str, base: &str, head: &str| {
+        let outputs = repo.path().join("github-output");
+        let _ = std::fs::remove_file(&outputs);
+        let result = std::process::Command::new(root.join("action/run.sh"))
+            .current_dir(repo.path())
+            .env("PATH", &path)
+            .env("GITHUB_OUTPUT", &outputs)
+            .env("LEAKHOUND_EVENT", event)
+            .env("LEAKHOUND_BASE", base)
+            .env("LEAKHOUND_HEAD", head)
+            .env("LEAKHOUND_SARIF", "out.sarif")
+            .output()
+            .expect("run.sh runs");
+        assert!(
+            result.status.success(),
+            "{}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+        let sarif: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(repo.path().join("out.sarif")).unwrap()).unwrap();
+        (
+            std::fs::read_to_string(&outputs).unwrap(),
+            sarif["runs"][0]["results"].as_array().unwrap().len(),
+        )
+    };
+    // The pull request adds the token: found, exit code 1 for the job's last step.
+    assert_eq!(
+        step("pull_request", &base, &head),
+        ("exit-code=1\n".into(), 1)
+    );
+    // A push of a later, clean commit: its range has nothing.
+    assert_eq!(step("push", &head, &later), ("exit-code=0\n".into(), 0));
+    // A push creating a branch (before is all zeros): all of history.
+    let zeros = "0".repeat(40);
+    assert_eq!(step("push", &zeros, &later), ("exit-code=1\n".into(), 1));
+}
