@@ -518,3 +518,33 @@ fn the_github_action_scans_the_event_range_and_its_example_uses_real_inputs() {
     let zeros = "0".repeat(40);
     assert_eq!(step("push", &zeros, &later), ("exit-code=1\n".into(), 1));
 }
+
+#[test]
+fn staged_from_a_subdirectory_reports_repository_paths_and_reads_the_root_config() {
+    let repo = GitRepo::new();
+    repo.write(
+        ".leakhound.toml",
+        "[allowlist]\npaths = [\"sub/testdata/**\"]\n",
+    );
+    repo.write("README.md", "demo\n");
+    repo.commit_all("config");
+    repo.write(
+        "sub/deep/t.env",
+        format!("T={}\n", github_token("ghp_", 46)),
+    );
+    repo.write(
+        "sub/testdata/fake.env",
+        format!("T={}\n", github_token("ghp_", 47)),
+    );
+    repo.git(&["add", "-A"]);
+    let output = run(leakhound().current_dir(repo.path().join("sub")).args([
+        "staged",
+        "--format",
+        "json",
+        "--no-progress",
+    ]));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let findings = json_findings(&output);
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["path"], "sub/deep/t.env");
+}
