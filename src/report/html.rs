@@ -296,7 +296,7 @@ fn table(page: &mut String, findings: &[Finding]) {
         }
         page.push_str("</td><td>");
         if let Some(commit) = &finding.commit {
-            let short = &commit[..commit.len().min(12)];
+            let short = short_commit(commit);
             let shown = match link_to_commit(finding) {
                 Some(url) => format!(
                     "<a href=\"{}\"><code>{}</code></a>",
@@ -399,6 +399,15 @@ fn escape(text: &str) -> String {
         }
     }
     escaped
+}
+
+/// The first 12 characters of a commit id (a report read back by `merge` may hold any text,
+/// so this never cuts inside a character).
+fn short_commit(commit: &str) -> &str {
+    commit
+        .char_indices()
+        .nth(12)
+        .map_or(commit, |(at, _)| &commit[..at])
 }
 
 #[cfg(test)]

@@ -197,7 +197,7 @@ pub fn write(
             writeln!(
                 out,
                 "      commit {} by {} <{}> on {}: {}",
-                &commit[..commit.len().min(12)],
+                sanitize(short_commit(commit)),
                 sanitize(finding.author.as_deref().unwrap_or("")),
                 sanitize(finding.email.as_deref().unwrap_or("")),
                 finding.date.as_deref().unwrap_or(""),
@@ -248,7 +248,7 @@ pub fn write(
                         text = format!("{} :: {text}", sanitize(repository));
                     }
                     if let Some(commit) = &place.commit {
-                        text.push_str(&format!(" @{}", &commit[..commit.len().min(12)]));
+                        text.push_str(&format!(" @{}", sanitize(short_commit(commit))));
                     }
                     text
                 })
@@ -286,4 +286,13 @@ pub fn write(
         writeln!(out)?;
     }
     incomplete(out)
+}
+
+/// The first 12 characters of a commit id (a report read back by `merge` may hold any text,
+/// so this never cuts inside a character).
+fn short_commit(commit: &str) -> &str {
+    commit
+        .char_indices()
+        .nth(12)
+        .map_or(commit, |(at, _)| &commit[..at])
 }

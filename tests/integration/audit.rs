@@ -245,3 +245,40 @@ fn html_audit_report_is_self_contained_escaped_and_runs_under_its_own_policy() {
     assert!(rendered.contains("10 of 10 shown"), "{rendered}");
     assert!(!console.contains("Content Security Policy"), "{console}");
 }
+
+#[test]
+fn merge_of_a_hostile_report_neither_panics_nor_drives_the_terminal() {
+    let (_repos, list) = eight_repositories();
+    let output = audit(&list, &["--format", "jsonl", "-o", "shard.jsonl"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    // Rewrite the first finding as a hostile report would: multi-byte text where a commit id
+    // goes, and terminal escapes in it.
+    let text = std::fs::read_to_string(list.path().join("shard.jsonl")).unwrap();
+    let mut lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    lines[0]["commit"] = serde_json::json!("aééééééééééé\u{1b}]8;;https://x.test\u{7}é");
+    let hostile: String = lines.iter().map(|line| format!("{line}\n")).collect();
+    list.write("hostile.jsonl", hostile);
+    for format in ["human", "html", "junit", "gitlab", "sarif", "csv"] {
+        let output = run(leakhound().current_dir(list.path()).args([
+            "merge",
+            "hostile.jsonl",
+            "--format",
+            format,
+        ]));
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{format}: {}",
+            stderr(&output)
+        );
+        if matches!(format, "human" | "html" | "junit" | "csv") {
+            assert!(
+                !stdout(&output).contains('\u{1b}'),
+                "{format} printed an escape"
+            );
+        }
+    }
+}
