@@ -188,7 +188,7 @@ pub fn write(
             "  {}:{}  {}  {} [{}, {} confidence]",
             finding.line,
             finding.column,
-            style.paint("1", &finding.rule.rule_id),
+            style.paint("1", &sanitize(&finding.rule.rule_id)),
             sanitize(&finding.rule.rule_name),
             style.severity(finding.rule.severity),
             finding.confidence.as_str(),
@@ -200,7 +200,7 @@ pub fn write(
                 sanitize(short_commit(commit)),
                 sanitize(finding.author.as_deref().unwrap_or("")),
                 sanitize(finding.email.as_deref().unwrap_or("")),
-                finding.date.as_deref().unwrap_or(""),
+                sanitize(finding.date.as_deref().unwrap_or("")),
                 sanitize(finding.commit_message.as_deref().unwrap_or("")),
             )?;
         }
@@ -272,7 +272,7 @@ pub fn write(
         writeln!(
             out,
             "  {} ({}):",
-            style.paint("1", &finding.rule.rule_id),
+            style.paint("1", &sanitize(&finding.rule.rule_id)),
             sanitize(&finding.rule.provider),
         )?;
         for line in wrap(

@@ -259,6 +259,8 @@ fn merge_of_a_hostile_report_neither_panics_nor_drives_the_terminal() {
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
     lines[0]["commit"] = serde_json::json!("aééééééééééé\u{1b}]8;;https://x.test\u{7}é");
+    lines[0]["date"] = serde_json::json!("\u{1b}[2J2024");
+    lines[0]["rule_id"] = serde_json::json!("rule\u{1b}[31m");
     let hostile: String = lines.iter().map(|line| format!("{line}\n")).collect();
     list.write("hostile.jsonl", hostile);
     for format in ["human", "html", "junit", "gitlab", "sarif", "csv"] {
