@@ -550,3 +550,61 @@ fn human_report_lists_the_most_severe_findings_first() {
     let medium = text.find("MEDIUM (1)\na.env\n").expect("a medium section");
     assert!(critical < medium, "{text}");
 }
+
+#[test]
+fn structured_config_files_report_the_value_their_structure_names() {
+    let dir = Dir::new();
+    let mut rng = Rng::new(48);
+    let mysql = rng.string(BASE62, 16);
+    let sql = rng.string(BASE62, 20);
+    let k8s = rng.string(BASE62, 24);
+    dir.write(
+        "home/.my.cnf",
+        format!("[client]\nuser = app\nhost = db.internal\npassword = {mysql}\n"),
+    );
+    dir.write(
+        "migrations/001_users.sql",
+        format!("-- reporting user\nCREATE USER 'reporting'@'%' IDENTIFIED BY '{sql}';\n"),
+    );
+    dir.write(
+        "deploy/api.yaml",
+        format!(
+            "spec:\n  containers:\n    - name: api\n      env:\n        - name: LOG_LEVEL\n          value: info\n        - name: PAYMENTS_API_TOKEN\n          value: \"{k8s}\"\n"
+        ),
+    );
+    let output = run(dir
+        .command()
+        .args(["scan", ".", "--format", "json", "--no-progress"]));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let mut found: Vec<(String, String, u64)> = json_findings(&output)
+        .iter()
+        .map(|finding| {
+            (
+                finding["rule_id"].as_str().unwrap().to_string(),
+                finding["path"].as_str().unwrap().to_string(),
+                finding["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        vec![
+            (
+                "kubernetes-env-secret-value".into(),
+                "deploy/api.yaml".into(),
+                8
+            ),
+            (
+                "mysql-option-file-password".into(),
+                "home/.my.cnf".into(),
+                4
+            ),
+            (
+                "sql-identified-by-password".into(),
+                "migrations/001_users.sql".into(),
+                2
+            ),
+        ]
+    );
+}
