@@ -608,3 +608,57 @@ fn structured_config_files_report_the_value_their_structure_names() {
         ]
     );
 }
+
+#[test]
+fn mail_s3cmd_and_ansible_credential_files_are_found_at_their_lines() {
+    let dir = Dir::new();
+    let mut rng = Rng::new(49);
+    let s3 = rng.string(BASE62, 40);
+    let msmtp = rng.string(BASE62, 16);
+    let fetchmail = rng.string(BASE62, 15);
+    let ansible = rng.string(BASE62, 18);
+    dir.write(
+        "home/.s3cfg",
+        format!("[default]\nhost_base = s3.amazonaws.com\nsecret_key = {s3}\n"),
+    );
+    dir.write(
+        "home/.msmtprc",
+        format!("defaults\nauth on\n\naccount work\nhost smtp.example.org\nuser joe\npassword {msmtp}\n"),
+    );
+    dir.write(
+        "home/.fetchmailrc",
+        format!("set daemon 300\npoll imap.example.org protocol IMAP user \"joe\" password \"{fetchmail}\"\n"),
+    );
+    dir.write(
+        "inventory/hosts",
+        format!("[web]\nweb01 ansible_host=10.0.0.5 ansible_become_password={ansible}\n"),
+    );
+    let output = run(dir
+        .command()
+        .args(["scan", ".", "--format", "json", "--no-progress"]));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let mut found: Vec<(String, String, u64)> = json_findings(&output)
+        .iter()
+        .map(|finding| {
+            (
+                finding["rule_id"].as_str().unwrap().to_string(),
+                finding["path"].as_str().unwrap().to_string(),
+                finding["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        vec![
+            (
+                "ansible-inventory-password".into(),
+                "inventory/hosts".into(),
+                2
+            ),
+            ("fetchmail-password".into(), "home/.fetchmailrc".into(), 2),
+            ("msmtp-password".into(), "home/.msmtprc".into(), 7),
+            ("s3cmd-config-secret-key".into(), "home/.s3cfg".into(), 3),
+        ]
+    );
+}
