@@ -21,6 +21,8 @@ pub enum ConfigSource<'a> {
     Revision {
         origin: PathBuf,
         text: Option<Vec<u8>>,
+        /// The repository and revision it was read at: rule files it names are read there too.
+        at: (PathBuf, String),
     },
 }
 
@@ -35,7 +37,7 @@ impl ConfigSource<'_> {
                 }
                 Ok(Config::default())
             }
-            ConfigSource::Revision { origin, text } => match text {
+            ConfigSource::Revision { origin, text, .. } => match text {
                 Some(bytes) => Ok(Config::parse(origin, &String::from_utf8_lossy(bytes))?),
                 None => Ok(Config::default()),
             },
@@ -76,7 +78,11 @@ pub fn for_history<'a>(
         &where_changed,
         diagnostics,
     );
-    Ok(ConfigSource::Revision { origin, text })
+    Ok(ConfigSource::Revision {
+        origin,
+        text,
+        at: (repo.to_path_buf(), base),
+    })
 }
 
 /// `staged`: the configuration committed at HEAD (or `--config-from REV`); a staged or unstaged
@@ -89,7 +95,11 @@ pub fn for_staged<'a>(
     if let Some(revision) = config_from {
         let text = source::git::file_at_revision(repo, revision, CONFIG_FILE_NAME)?;
         let origin = repo.join(format!("{CONFIG_FILE_NAME} (at {revision})"));
-        return Ok(ConfigSource::Revision { origin, text });
+        return Ok(ConfigSource::Revision {
+            origin,
+            text,
+            at: (repo.to_path_buf(), revision.to_string()),
+        });
     }
     let versions = source::staged::committed_and_staged(repo, CONFIG_FILE_NAME)?;
     let origin = repo.join(format!("{CONFIG_FILE_NAME} (at HEAD)"));
@@ -115,6 +125,7 @@ pub fn for_staged<'a>(
     Ok(ConfigSource::Revision {
         origin,
         text: versions.committed,
+        at: (repo.to_path_buf(), "HEAD".to_string()),
     })
 }
 

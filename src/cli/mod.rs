@@ -350,13 +350,43 @@ fn prepare(common: &CommonArgs, config: ConfigSource<'_>) -> Result<Prepared> {
             );
         }
     }
+    // A configuration read from a revision names rule files as of that revision: they are read
+    // from the same tree, so a change under review cannot swap a base rule file in the work
+    // tree either.
+    let revision = match (&common.config, &config) {
+        (None, ConfigSource::Revision { at, .. }) => Some(at.clone()),
+        _ => None,
+    };
     let config = match &common.config {
         Some(file) => Config::load(file)?,
         None => config.load()?,
     };
     let mut loaded = rules::load_builtin().context("built-in rules")?;
     let mut user_rules: Vec<LoadedRule> = Vec::new();
-    for path in config.rule_paths().iter().chain(common.rules.iter()) {
+    if let Some((repo, at)) = &revision {
+        for relative in &config.rules {
+            if relative.is_absolute() {
+                user_rules.extend(rules::load_path(relative)?);
+                continue;
+            }
+            let name = relative.to_string_lossy().replace('\\', "/");
+            let files =
+                source::git::toml_files_at_revision(repo, at, &name)?.with_context(|| {
+                    format!("rules = [{name:?}]: no such file or directory at {at}")
+                })?;
+            let named: Vec<(PathBuf, Vec<u8>)> = files
+                .into_iter()
+                .map(|(path, bytes)| (PathBuf::from(format!("{path} (at {at})")), bytes))
+                .collect();
+            user_rules.extend(rules::loader::load_texts(&named)?);
+        }
+    }
+    let from_disk: Vec<PathBuf> = if revision.is_some() {
+        Vec::new()
+    } else {
+        config.rule_paths()
+    };
+    for path in from_disk.iter().chain(common.rules.iter()) {
         user_rules.extend(rules::load_path(path)?);
         if user_rules.len() > rules::loader::MAX_USER_RULES {
             bail!(

@@ -99,6 +99,30 @@ pub fn load_path(path: &Path) -> Result<Vec<LoadedRule>, RuleError> {
     Ok(rules)
 }
 
+/// Rule files given as (name shown in errors, contents), such as those read from a git revision;
+/// checked like files on disk (size, count, every regex and example).
+pub fn load_texts(files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<LoadedRule>, RuleError> {
+    let mut rules = Vec::new();
+    for (file, bytes) in files {
+        if bytes.len() as u64 > MAX_RULE_FILE_BYTES {
+            return Err(RuleError::TooLarge {
+                file: file.clone(),
+                size: bytes.len() as u64,
+                limit: MAX_RULE_FILE_BYTES,
+            });
+        }
+        let text = String::from_utf8_lossy(bytes);
+        if rules.len() + text.matches("[[rule]]").count() > MAX_USER_RULES {
+            return Err(RuleError::TooMany {
+                file: file.clone(),
+                limit: MAX_USER_RULES,
+            });
+        }
+        rules.extend(parse_rules(file, &text, Check::Full)?);
+    }
+    Ok(rules)
+}
+
 /// How much checking a rule gets at load time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Check {

@@ -185,3 +185,33 @@ fn allowlisted_commits_hide_history_findings() {
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     assert_stderr_contains(&output, "allowlisted commit");
 }
+
+#[test]
+fn rule_files_named_by_a_base_configuration_are_read_at_the_base() {
+    let repo = GitRepo::new();
+    repo.write(".leakhound.toml", "rules = [\"ci/rules\"]\n");
+    repo.write("ci/rules/acme.toml", good_acme_rule());
+    repo.write("README.md", "demo\n");
+    let base = repo.commit_all("base with the acme rule");
+    repo.write("app.env", "ACME=acme_q1w2e3r4t5y6u7i8o9p0\n");
+    repo.commit_all("an acme token");
+    // The change under review (here: the work tree) deletes the rule file: the scan of the
+    // range still uses the base's rules, read from the base.
+    std::fs::remove_dir_all(repo.path().join("ci")).unwrap();
+    let range = format!("{base}..HEAD");
+    let output = repo.history(&["--range", &range]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let findings = json_findings(&output);
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["rule_id"], "acme-token");
+    assert_eq!(findings[0]["path"], "app.env");
+    // A rule path the base does not have is an error naming it and the revision.
+    repo.write(".leakhound.toml", "rules = [\"ci/missing.toml\"]\n");
+    let moved = repo.commit_all("points at a missing rule file");
+    let output = repo.history(&["--config-from", &moved]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_stderr_contains(
+        &output,
+        "rules = [\"ci/missing.toml\"]: no such file or directory at",
+    );
+}

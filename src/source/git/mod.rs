@@ -134,6 +134,63 @@ pub fn file_at_revision(
     Ok(Some(object.detach().data))
 }
 
+/// A file read from a tree: its repository-relative path and its contents.
+pub type NamedFile = (String, Vec<u8>);
+
+/// The `.toml` files at `path` in the tree of `revision`: the file itself, or the `.toml` files
+/// directly in that directory, sorted by name, as (repository-relative path, contents). `None`
+/// when the tree has nothing there. Rule files named by a configuration read from a revision
+/// are read from that same revision, not from the work tree.
+pub fn toml_files_at_revision(
+    repo_path: &Path,
+    revision: &str,
+    path: &str,
+) -> Result<Option<Vec<NamedFile>>, HistoryError> {
+    let repo = open(repo_path, 1)?;
+    let bad = |message: String| HistoryError::BadRevision {
+        revision: revision.to_string(),
+        message,
+    };
+    let tree = repo
+        .rev_parse_single(revision)
+        .map_err(|error| bad(error.to_string()))?
+        .object()
+        .map_err(|error| bad(error.to_string()))?
+        .peel_to_tree()
+        .map_err(|error| bad(error.to_string()))?;
+    let path = path.trim_start_matches("./").trim_end_matches('/');
+    let Some(entry) = tree
+        .lookup_entry_by_path(path)
+        .map_err(|error| bad(error.to_string()))?
+    else {
+        return Ok(None);
+    };
+    let object = entry.object().map_err(|error| bad(error.to_string()))?;
+    match object.kind {
+        gix::object::Kind::Blob => Ok(Some(vec![(path.to_string(), object.detach().data)])),
+        gix::object::Kind::Tree => {
+            let directory = object.into_tree();
+            let mut files = Vec::new();
+            for entry in directory.iter() {
+                let entry = entry.map_err(|error| bad(error.to_string()))?;
+                let name = entry.filename().to_string();
+                if !entry.mode().is_blob() || !name.ends_with(".toml") {
+                    continue;
+                }
+                let data = repo
+                    .find_object(entry.oid())
+                    .map_err(|error| bad(error.to_string()))?
+                    .detach()
+                    .data;
+                files.push((format!("{path}/{name}"), data));
+            }
+            files.sort();
+            Ok(Some(files))
+        }
+        _ => Ok(None),
+    }
+}
+
 /// The files git tracks under `dir` (a directory inside a work tree), relative to `dir`;
 /// `None` outside a repository or when the index cannot be read.
 pub fn tracked_files(dir: &Path) -> Option<Vec<PathBuf>> {
