@@ -18,7 +18,7 @@ use std::io::Write;
 
 use base64::Engine as _;
 
-use super::RunNotes;
+use super::{escape_markup as escape, short_commit, RunNotes};
 use crate::finding::{Finding, SecretStatus};
 
 const STYLE: &str = r#"
@@ -382,44 +382,12 @@ fn link_to_file(finding: &Finding) -> Option<String> {
     ))
 }
 
-/// HTML text and attribute escaping.
-fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for character in text.chars() {
-        match character {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            control if (control as u32) < 0x20 && control != '\n' && control != '\t' => {
-                let _ = write!(escaped, "\\x{:02x}", control as u32);
-            }
-            other => escaped.push(other),
-        }
-    }
-    escaped
-}
-
-/// The first 12 characters of a commit id (a report read back by `merge` may hold any text,
-/// so this never cuts inside a character).
-fn short_commit(commit: &str) -> &str {
-    commit
-        .char_indices()
-        .nth(12)
-        .map_or(commit, |(at, _)| &commit[..at])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn markup_is_escaped_and_the_policy_pins_the_inline_code() {
-        assert_eq!(
-            escape("<img src=x onerror='1'>&\u{1b}"),
-            "&lt;img src=x onerror=&#39;1&#39;&gt;&amp;\\x1b"
-        );
+    fn the_policy_pins_the_inline_code() {
         assert!(csp_hash(SCRIPT).starts_with("sha256-"));
         assert_ne!(csp_hash(SCRIPT), csp_hash(STYLE));
     }

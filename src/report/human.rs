@@ -7,6 +7,7 @@
 
 use std::io::Write;
 
+use super::short_commit;
 use crate::diagnostics::sanitize;
 use crate::finding::Finding;
 use crate::rules::model::Severity;
@@ -286,13 +287,4 @@ pub fn write(
         writeln!(out)?;
     }
     incomplete(out)
-}
-
-/// The first 12 characters of a commit id (a report read back by `merge` may hold any text,
-/// so this never cuts inside a character).
-fn short_commit(commit: &str) -> &str {
-    commit
-        .char_indices()
-        .nth(12)
-        .map_or(commit, |(at, _)| &commit[..at])
 }

@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
-use super::RunNotes;
+use super::{escape_markup as escape, RunNotes};
 use crate::finding::Finding;
 
 pub fn write(findings: &[Finding], notes: &RunNotes, out: &mut dyn Write) -> std::io::Result<()> {
@@ -71,39 +71,4 @@ pub fn write(findings: &[Finding], notes: &RunNotes, out: &mut dyn Write) -> std
     }
     xml.push_str("  </testsuite>\n</testsuites>\n");
     out.write_all(xml.as_bytes())
-}
-
-/// XML text and attribute escaping; characters XML 1.0 cannot hold become `\xNN`.
-fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for character in text.chars() {
-        match character {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&apos;"),
-            '\n' | '\t' => escaped.push(character),
-            control if (control as u32) < 0x20 || control == '\u{7f}' => {
-                let _ = write!(escaped, "\\x{:02x}", control as u32);
-            }
-            '\u{fffe}' | '\u{ffff}' => escaped.push('\u{fffd}'),
-            other => escaped.push(other),
-        }
-    }
-    escaped
-}
-
-#[cfg(test)]
-mod tests {
-    use super::escape;
-
-    #[test]
-    fn markup_quotes_and_control_characters_are_escaped() {
-        assert_eq!(
-            escape("a<b>&\"c'\u{1b}]8;;x\u{7}\r"),
-            "a&lt;b&gt;&amp;&quot;c&apos;\\x1b]8;;x\\x07\\x0d"
-        );
-        assert_eq!(escape("line\nnext\ttab"), "line\nnext\ttab");
-    }
 }

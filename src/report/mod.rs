@@ -59,3 +59,51 @@ pub fn write_report(
         Format::Gitlab => gitlab::write(findings, notes, out),
     }
 }
+
+/// The first 12 characters of a commit id (a report read back by `merge` may hold any text,
+/// so this never cuts inside a character).
+pub(crate) fn short_commit(commit: &str) -> &str {
+    commit
+        .char_indices()
+        .nth(12)
+        .map_or(commit, |(at, _)| &commit[..at])
+}
+
+/// Text escaped for XML and HTML (`junit`, `html`): markup characters as references, and the
+/// characters XML 1.0 cannot carry (control characters such as ESC, U+FFFE, U+FFFF) written as
+/// `\xNN` or U+FFFD, so a hostile path or snippet can neither break the document nor drive a
+/// terminal that shows it.
+pub(crate) fn escape_markup(text: &str) -> String {
+    use std::fmt::Write as _;
+    let mut escaped = String::with_capacity(text.len());
+    for character in text.chars() {
+        match character {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            '\n' | '\t' => escaped.push(character),
+            control if (control as u32) < 0x20 || control == '\u{7f}' => {
+                let _ = write!(escaped, "\\x{:02x}", control as u32);
+            }
+            '\u{fffe}' | '\u{ffff}' => escaped.push('\u{fffd}'),
+            other => escaped.push(other),
+        }
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_markup;
+
+    #[test]
+    fn markup_quotes_and_control_characters_are_escaped() {
+        assert_eq!(
+            escape_markup("a<b>&\"c'\u{1b}]8;;x\u{7}\r\u{ffff}"),
+            "a&lt;b&gt;&amp;&quot;c&#39;\\x1b]8;;x\\x07\\x0d\u{fffd}"
+        );
+        assert_eq!(escape_markup("line\nnext\ttab"), "line\nnext\ttab");
+    }
+}

@@ -576,15 +576,9 @@ fn structured_config_files_report_the_value_their_structure_names() {
         .command()
         .args(["scan", ".", "--format", "json", "--no-progress"]));
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    let mut found: Vec<(String, String, u64)> = json_findings(&output)
-        .iter()
-        .map(|finding| {
-            (
-                finding["rule_id"].as_str().unwrap().to_string(),
-                finding["path"].as_str().unwrap().to_string(),
-                finding["line"].as_u64().unwrap(),
-            )
-        })
+    let mut found: Vec<(String, String, u64)> = locations(&json_findings(&output))
+        .into_iter()
+        .map(|(rule, path, line, _)| (rule, path, line))
         .collect();
     found.sort();
     assert_eq!(
@@ -637,15 +631,9 @@ fn mail_s3cmd_and_ansible_credential_files_are_found_at_their_lines() {
         .command()
         .args(["scan", ".", "--format", "json", "--no-progress"]));
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    let mut found: Vec<(String, String, u64)> = json_findings(&output)
-        .iter()
-        .map(|finding| {
-            (
-                finding["rule_id"].as_str().unwrap().to_string(),
-                finding["path"].as_str().unwrap().to_string(),
-                finding["line"].as_u64().unwrap(),
-            )
-        })
+    let mut found: Vec<(String, String, u64)> = locations(&json_findings(&output))
+        .into_iter()
+        .map(|(rule, path, line, _)| (rule, path, line))
         .collect();
     found.sort();
     assert_eq!(

@@ -101,6 +101,23 @@ pub fn open(path: &Path, threads: usize) -> Result<gix::Repository, HistoryError
     })
 }
 
+/// The tree of `revision` (any rev spec naming a commit or tree).
+fn tree_at_revision<'repo>(
+    repo: &'repo gix::Repository,
+    revision: &str,
+) -> Result<gix::Tree<'repo>, HistoryError> {
+    let bad = |message: String| HistoryError::BadRevision {
+        revision: revision.to_string(),
+        message,
+    };
+    repo.rev_parse_single(revision)
+        .map_err(|error| bad(error.to_string()))?
+        .object()
+        .map_err(|error| bad(error.to_string()))?
+        .peel_to_tree()
+        .map_err(|error| bad(error.to_string()))
+}
+
 /// The contents of `path` (a repository-relative path with `/`) in the tree of `revision`;
 /// `None` when that tree has no such file. Used to read the configuration of a range's base, so
 /// a change under review cannot configure its own scan.
@@ -114,13 +131,7 @@ pub fn file_at_revision(
         revision: revision.to_string(),
         message,
     };
-    let tree = repo
-        .rev_parse_single(revision)
-        .map_err(|error| bad(error.to_string()))?
-        .object()
-        .map_err(|error| bad(error.to_string()))?
-        .peel_to_tree()
-        .map_err(|error| bad(error.to_string()))?;
+    let tree = tree_at_revision(&repo, revision)?;
     let Some(entry) = tree
         .lookup_entry_by_path(path)
         .map_err(|error| bad(error.to_string()))?
@@ -151,13 +162,7 @@ pub fn toml_files_at_revision(
         revision: revision.to_string(),
         message,
     };
-    let tree = repo
-        .rev_parse_single(revision)
-        .map_err(|error| bad(error.to_string()))?
-        .object()
-        .map_err(|error| bad(error.to_string()))?
-        .peel_to_tree()
-        .map_err(|error| bad(error.to_string()))?;
+    let tree = tree_at_revision(&repo, revision)?;
     let path = path.trim_start_matches("./").trim_end_matches('/');
     let Some(entry) = tree
         .lookup_entry_by_path(path)
