@@ -12,6 +12,7 @@ pub mod error;
 pub mod finding;
 pub mod matcher;
 pub mod notebook;
+pub mod pipeline;
 pub mod redact;
 pub mod report;
 pub mod rules;

@@ -13,7 +13,8 @@ use anyhow::{bail, Context, Result};
 use super::args::{AuditArgs, MergeArgs};
 use super::config_source::ConfigSource;
 use super::output::Output;
-use super::{emit, prepare, Prepared, EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
+use super::plan::{self, Plan};
+use super::{emit, EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 use crate::diagnostics::Diagnostics;
 use crate::finding::Finding;
 use crate::report;
@@ -78,7 +79,7 @@ pub fn audit_command(args: AuditArgs) -> Result<i32> {
     let listing_failures = failed.len();
     // An auditor's run: built-in rules, or --config for all; a repository's own configuration
     // is not trusted to allowlist its own secrets.
-    let prepared = prepare(&args.common, ConfigSource::Directory(None))?;
+    let plan = plan::build(&args.common, ConfigSource::Directory(None))?;
     let diagnostics = Diagnostics::new(false);
     let mut findings: Vec<Finding> = Vec::new();
     let mut summary: Option<Summary> = None;
@@ -107,8 +108,7 @@ pub fn audit_command(args: AuditArgs) -> Result<i32> {
                 break;
             };
             let scanned = fetched.map_err(anyhow::Error::from).and_then(|mirror| {
-                let result =
-                    scan_repository(entry, mirror.as_deref(), &args, &prepared, &diagnostics);
+                let result = scan_repository(entry, mirror.as_deref(), &args, &plan, &diagnostics);
                 if let Some(mirror) = mirror.filter(|_| !args.keep_clone) {
                     let _ = std::fs::remove_dir_all(mirror);
                 }
@@ -158,7 +158,7 @@ pub fn audit_command(args: AuditArgs) -> Result<i32> {
             )
         }
     );
-    let status = emit(&args.common, ScanOutcome { findings, summary }, &prepared)?.0;
+    let status = emit(&args.common, ScanOutcome { findings, summary }, &plan)?.0;
     Ok(if failed.is_empty() {
         status
     } else {
@@ -172,7 +172,7 @@ fn scan_repository(
     entry: &str,
     mirror: Option<&std::path::Path>,
     args: &AuditArgs,
-    prepared: &Prepared,
+    plan: &Plan,
     diagnostics: &Diagnostics,
 ) -> Result<(ScanOutcome, Option<String>)> {
     let path = match mirror {
@@ -190,22 +190,22 @@ fn scan_repository(
             path_prefix: String::new(),
             roots: vec![path],
             respect_ignore_files: true,
-            threads: prepared.threads,
-            max_file_size: prepared.max_file_size,
-            archives: prepared.archives,
+            threads: plan.threads,
+            max_file_size: plan.max_file_size,
+            archives: plan.archives,
         };
-        let outcome = scan::scan_paths(&prepared.matcher, &walk, &prepared.settings, diagnostics);
+        let outcome = scan::scan_paths(&plan.matcher, &walk, &plan.settings, diagnostics);
         return Ok((outcome, None));
     }
     let options = source::git::HistoryOptions {
         repo: path,
         range: None,
         since: None,
-        threads: prepared.threads,
-        max_file_size: prepared.max_file_size,
-        archives: prepared.archives,
+        threads: plan.threads,
+        max_file_size: plan.max_file_size,
+        archives: plan.archives,
     };
-    let outcome = scan::scan_history(&prepared.matcher, &options, &prepared.settings, diagnostics)?;
+    let outcome = scan::scan_history(&plan.matcher, &options, &plan.settings, diagnostics)?;
     let missing = outcome.summary.missing_objects;
     let partial = outcome
         .summary

@@ -15,7 +15,8 @@ use anyhow::{Context, Result};
 use super::args::ImportGitleaksArgs;
 use super::config_source::ConfigSource;
 use super::output::Output;
-use super::{prepare, EXIT_CLEAN};
+use super::plan;
+use super::EXIT_CLEAN;
 use crate::diagnostics::Diagnostics;
 use crate::finding::Finding;
 use crate::scan;
@@ -106,34 +107,31 @@ pub fn import_command(args: ImportGitleaksArgs) -> Result<i32> {
 }
 
 fn scan_for_entries(args: &ImportGitleaksArgs) -> Result<Vec<Finding>> {
-    let prepared = prepare(&args.common, ConfigSource::Directory(Some(&args.path)))?;
+    let plan = plan::build(&args.common, ConfigSource::Directory(Some(&args.path)))?;
     let diagnostics = Diagnostics::new(false);
-    let outcome = if args.history {
+    let mut outcome = if args.history {
         let options = source::git::HistoryOptions {
             repo: args.path.clone(),
             range: None,
             since: None,
-            threads: prepared.threads,
-            max_file_size: prepared.max_file_size,
-            archives: prepared.archives,
+            threads: plan.threads,
+            max_file_size: plan.max_file_size,
+            archives: plan.archives,
         };
-        scan::scan_history(
-            &prepared.matcher,
-            &options,
-            &prepared.settings,
-            &diagnostics,
-        )?
+        scan::scan_history(&plan.matcher, &options, &plan.settings, &diagnostics)?
     } else {
         let walk = source::fs::WalkOptions {
             path_prefix: String::new(),
             roots: vec![args.path.clone()],
             respect_ignore_files: true,
-            threads: prepared.threads,
-            max_file_size: prepared.max_file_size,
-            archives: prepared.archives,
+            threads: plan.threads,
+            max_file_size: plan.max_file_size,
+            archives: plan.archives,
         };
-        scan::scan_paths(&prepared.matcher, &walk, &prepared.settings, &diagnostics)
+        scan::scan_paths(&plan.matcher, &walk, &plan.settings, &diagnostics)
     };
+    // Only the masking stage: these findings become baseline entries, not a report.
+    plan.pipeline().redact.run(&mut outcome);
     Ok(outcome.findings)
 }
 

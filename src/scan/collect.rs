@@ -10,7 +10,7 @@ use crate::decode::{self, EncodedSpan, Encoding};
 use crate::finding::{self, Finding, LineCounter, RuleInfo, SourceKind};
 use crate::matcher::{Matcher, RawMatch, Scratch};
 use crate::source::{Blob, BlobVisitor, SkipReason};
-use crate::suppress::{inline, SuppressReason};
+use crate::suppress::{MatchFacts, SuppressReason};
 
 use super::lines::{LineCache, LineResult};
 
@@ -123,7 +123,7 @@ impl<'a> Collector<'a> {
         if let Some(at) = self.suppressing_at {
             self.suppressed_here.push((at, reason));
         }
-        !self.settings.no_suppress
+        self.settings.suppressor.drops()
     }
 
     /// Applies suppressions to one match and records the finding it becomes.
@@ -134,31 +134,19 @@ impl<'a> Collector<'a> {
         .then_some(place.start);
         let rule = self.matcher.rule(found.rule_index);
         let secret = &place.content[found.start..found.end];
-        if let Some(min) = self.settings.min_severity {
-            if rule.severity < min && self.suppress(SuppressReason::BelowMinSeverity) {
-                return;
-            }
-        }
-        if let Some(min) = self.settings.min_confidence {
-            if found.confidence < min && self.suppress(SuppressReason::BelowMinConfidence) {
-                return;
-            }
-        }
-        if inline::line_allows(line_of(blob.bytes, place.start), &rule.id)
-            && self.suppress(SuppressReason::InlineMarker)
-        {
-            return;
-        }
-        // Git blobs have many paths: their path allowlist is applied per appearance.
-        let path_for_allowlist = match blob.source {
-            SourceKind::Git | SourceKind::CommitMessage => None,
-            _ => Some(blob.path),
+        let facts = MatchFacts {
+            rule_id: &rule.id,
+            severity: rule.severity,
+            confidence: found.confidence,
+            line: line_of(blob.bytes, place.start),
+            // Git blobs have many paths: their path allowlist is applied per appearance.
+            path: match blob.source {
+                SourceKind::Git | SourceKind::CommitMessage => None,
+                _ => Some(blob.path),
+            },
+            secret,
         };
-        if let Some(reason) = self
-            .settings
-            .allowlist
-            .check(&rule.id, path_for_allowlist, secret)
-        {
+        if let Some(reason) = self.settings.suppressor.per_match(&facts) {
             if self.suppress(reason) {
                 return;
             }

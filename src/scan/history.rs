@@ -97,6 +97,7 @@ fn attribute(
     let mut group_order: Vec<(String, [u8; 32])> = Vec::new();
     let mut suppressed_paths = 0u64;
     let mut suppressed_commits = 0u64;
+    let suppressor = &settings.suppressor;
     // Which blob carries which credential, to tell introductions from versions that kept one.
     let blob_positions: HashMap<gix::ObjectId, u32> = history
         .blobs
@@ -164,16 +165,14 @@ fn attribute(
                     .collect()
             };
         for (commit, allowlist_path, path, introduced) in places {
-            if allowlist_path.is_some_and(|path| settings.allowlist.is_path_allowed(path)) {
-                suppressed_paths += 1;
-                if !settings.no_suppress {
-                    continue;
-                }
-            }
             let id = history.commits[commit as usize].id.to_string();
-            if settings.allowlist.is_commit_allowed(&id) {
-                suppressed_commits += 1;
-                if !settings.no_suppress {
+            if let Some(reason) = suppressor.per_appearance(allowlist_path, &id) {
+                if reason == SuppressReason::AllowlistedPath {
+                    suppressed_paths += 1;
+                } else {
+                    suppressed_commits += 1;
+                }
+                if suppressor.drops() {
                     continue;
                 }
             }

@@ -22,18 +22,14 @@ pub use staged::scan_staged;
 use crate::diagnostics::Diagnostics;
 use crate::finding::Finding;
 use crate::matcher::Matcher;
-use crate::rules::model::Severity;
 use crate::source;
-use crate::suppress::{Allowlist, SuppressReason};
+use crate::suppress::{SuppressReason, Suppressor};
 
 /// Decisions made once per run that shape every finding.
 pub struct ScanSettings {
     pub show_secrets: bool,
-    pub min_severity: Option<Severity>,
-    pub min_confidence: Option<crate::rules::Confidence>,
-    /// Report what suppressions would hide (they are still counted).
-    pub no_suppress: bool,
-    pub allowlist: Allowlist,
+    /// Every per-match and per-appearance suppression decision.
+    pub suppressor: Suppressor,
     pub progress: bool,
     /// Whether archives are opened (said in the summary when off).
     pub archives: bool,
@@ -377,8 +373,7 @@ pub(crate) fn run_with_progress_then(
     summary.decoding = settings.decode_depth > 0;
     summary.archives = settings.archives;
     summary.disabled_rules = settings.disabled_rules as u64;
-    let mut findings = finish(collected.findings, &mut summary);
-    crate::redact::redact_findings(&mut findings, settings.show_secrets);
+    let findings = finish(collected.findings, &mut summary);
     summary.findings = findings.len() as u64;
     summary.warnings = diagnostics.warning_count();
     summary.elapsed = started.elapsed();
