@@ -147,6 +147,47 @@ impl Finding {
         self.commit_message = Some(commit.message_first_line.clone());
     }
 
+    /// A finding of `secret` by `rule_id` at `path:line`, its snippet the line itself (unmasked,
+    /// as the collector would leave another finding's secret), for unit tests of the stages
+    /// after matching.
+    #[cfg(test)]
+    pub(crate) fn for_test(rule_id: &str, path: &str, line: usize, secret: &str) -> Finding {
+        let hash = secret_hash(rule_id, secret.as_bytes());
+        Finding {
+            repository: None,
+            rule: Arc::new(RuleInfo {
+                rule_id: rule_id.into(),
+                rule_name: rule_id.into(),
+                provider: "Test".into(),
+                severity: Severity::High,
+                remediation: String::new(),
+            }),
+            confidence: Confidence::High,
+            path: path.into(),
+            line,
+            column: 1,
+            column_utf16: 1,
+            cell: None,
+            secret: redact(secret.as_bytes()),
+            snippet: format!("token = {secret}"),
+            entropy: 4.0,
+            fingerprint: fingerprint(rule_id, &hash),
+            commit: None,
+            author: None,
+            email: None,
+            date: None,
+            commit_message: None,
+            status: None,
+            validation: None,
+            occurrences: Vec::new(),
+            decoded: Vec::new(),
+            source: SourceKind::File,
+            secret_hash: hash,
+            raw_secret: RawSecret::new(secret.as_bytes()),
+            origin: 0,
+        }
+    }
+
     pub fn occurrence(&self) -> Occurrence {
         Occurrence {
             path: self.path.clone(),

@@ -429,3 +429,116 @@ fn resolve_overlaps(matches: &mut Vec<RawMatch>, rules: &[RuleSpec]) {
     }
     matches.truncate(kept + 1);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A rule from its TOML keys (id, name, provider and remediation filled in).
+    fn rule(id: &str, extra: &str) -> RuleSpec {
+        let text = format!(
+            "id = {id:?}\nname = \"n\"\nprovider = \"p\"\nremediation = \"r\"\n\
+             placeholder_filter = false\n{extra}"
+        );
+        toml::from_str(&text).expect("test rule parses")
+    }
+
+    /// (rule id, secret) of every match.
+    fn found(matcher: &Matcher, haystack: &str) -> Vec<(String, String)> {
+        let mut scratch = matcher.scratch();
+        matcher
+            .scan(haystack.as_bytes(), &mut scratch)
+            .iter()
+            .map(|found| {
+                (
+                    matcher.rule(found.rule_index).id.clone(),
+                    haystack[found.start..found.end].to_string(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_window_is_the_keyword_line_unless_the_rule_reaches_further() {
+        let line_only = rule(
+            "line-only",
+            "severity = \"high\"\nkeywords = [\"acme\"]\n\
+             regex = '''acme[^\\n]*\\n?key=(?P<secret>[a-z0-9]{12})'''\n",
+        );
+        let reaching = rule(
+            "reaching",
+            "severity = \"high\"\nkeywords = [\"zeta\"]\nreach_after = 40\n\
+             regex = '''zeta\\s*\\nkey=(?P<secret>[a-z0-9]{12})'''\n",
+        );
+        let matcher = Matcher::new(vec![line_only, reaching]).expect("rules build");
+        // The secret on the line after the keyword: only the rule with a reach sees it.
+        assert_eq!(found(&matcher, "acme\nkey=k3j5h7g9f1d2\n"), []);
+        assert_eq!(
+            found(&matcher, "zeta\nkey=k3j5h7g9f1d2\n"),
+            [("reaching".to_string(), "k3j5h7g9f1d2".to_string())]
+        );
+    }
+
+    #[test]
+    fn on_a_line_without_breaks_a_window_stops_a_kibibyte_past_the_keyword() {
+        let spec = rule(
+            "far",
+            "severity = \"high\"\nkeywords = [\"acme\"]\n\
+             regex = '''acme[ ]*:[ ]*(?P<secret>[a-z0-9]{12})'''\n",
+        );
+        let matcher = Matcher::new(vec![spec]).expect("rules build");
+        let near = format!("acme:{}k3j5h7g9f1d2", " ".repeat(100));
+        assert_eq!(found(&matcher, &near).len(), 1);
+        let beyond = format!("acme:{}k3j5h7g9f1d2", " ".repeat(confirm::LINE_REACH + 10));
+        assert_eq!(found(&matcher, &beyond), []);
+    }
+
+    #[test]
+    fn overlapping_matches_keep_the_more_specific_rule() {
+        let generic = |id: &str, confidence: &str, severity: &str| {
+            rule(
+                id,
+                &format!(
+                    "severity = {severity:?}\nconfidence = {confidence:?}\nkeywords = [\"key\"]\n\
+                     regex = '''key=(?P<secret>[A-Za-z0-9_]{{8,40}})'''\n"
+                ),
+            )
+        };
+        let specific = rule(
+            "specific",
+            "severity = \"medium\"\nconfidence = \"high\"\nkeywords = [\"key\"]\n\
+             regex = '''key=(?P<secret>ab_[A-Za-z0-9]{10})'''\n",
+        );
+        let line = "key=ab_k3J5h7G9f1";
+        // Confidence beats severity and length.
+        let matcher = Matcher::new(vec![
+            generic("generic", "low", "critical"),
+            specific.clone(),
+        ])
+        .expect("rules build");
+        assert_eq!(
+            found(&matcher, line),
+            [("specific".to_string(), "ab_k3J5h7G9f1".to_string())]
+        );
+        // Same confidence: severity decides.
+        let matcher = Matcher::new(vec![
+            generic("generic", "high", "critical"),
+            specific.clone(),
+        ])
+        .expect("rules build");
+        assert_eq!(found(&matcher, line)[0].0, "generic");
+        // All equal: the longer secret, then the earlier rule.
+        let matcher = Matcher::new(vec![
+            generic("first", "high", "medium"),
+            generic("second", "high", "medium"),
+        ])
+        .expect("rules build");
+        assert_eq!(found(&matcher, line)[0].0, "first");
+        // Matches that do not overlap are all kept.
+        let matcher = Matcher::new(vec![specific]).expect("rules build");
+        assert_eq!(
+            found(&matcher, "key=ab_k3J5h7G9f1 key=ab_p0O9i8U7y6").len(),
+            2
+        );
+    }
+}

@@ -52,3 +52,76 @@ impl Pipeline<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Finding;
+    use crate::scan::Summary;
+    use crate::suppress::baseline::{self, Baseline};
+    use crate::suppress::SuppressReason;
+
+    fn outcome(findings: Vec<Finding>) -> ScanOutcome {
+        ScanOutcome {
+            findings,
+            summary: Summary::default(),
+        }
+    }
+
+    #[test]
+    fn a_baselined_secret_is_still_masked_in_the_findings_that_remain() {
+        let accepted = Finding::for_test("acme-token", "a.py", 1, "Zq81mXv0LpWw");
+        let mut new = Finding::for_test("other-token", "b.py", 2, "Kd02nYt7QsRr");
+        // The new finding's line also shows the accepted secret.
+        new.snippet = "pair = Kd02nYt7QsRr:Zq81mXv0LpWw".into();
+        let file = baseline::build(std::slice::from_ref(&accepted));
+        let baseline =
+            Baseline::from_parsed(file, std::path::Path::new("b.json")).expect("baseline loads");
+        let pipeline = Pipeline {
+            redact: Redact {
+                show_secrets: false,
+            },
+            baseline: Some(ApplyBaseline {
+                baseline: &baseline,
+            }),
+            validate: None,
+        };
+        let finished = pipeline.run(outcome(vec![accepted, new]));
+        let findings = &finished.outcome.findings;
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].rule.rule_id, "other-token");
+        assert!(
+            !findings[0].snippet.contains("Zq81mXv0LpWw"),
+            "{}",
+            findings[0].snippet
+        );
+        assert!(
+            !findings[0].snippet.contains("Kd02nYt7QsRr"),
+            "{}",
+            findings[0].snippet
+        );
+        assert_eq!(finished.outcome.summary.findings, 1);
+        assert_eq!(
+            finished
+                .outcome
+                .summary
+                .suppressed
+                .get(&SuppressReason::Baseline),
+            Some(&1)
+        );
+        assert!(finished.stale.is_empty());
+        assert!(finished.validated.is_none());
+    }
+
+    #[test]
+    fn show_secrets_leaves_snippets_as_they_are() {
+        let finding = Finding::for_test("acme-token", "a.py", 1, "Zq81mXv0LpWw");
+        let pipeline = Pipeline {
+            redact: Redact { show_secrets: true },
+            baseline: None,
+            validate: None,
+        };
+        let finished = pipeline.run(outcome(vec![finding]));
+        assert_eq!(finished.outcome.findings[0].snippet, "token = Zq81mXv0LpWw");
+    }
+}

@@ -408,3 +408,50 @@ pub fn group_by_credential(mut all: Vec<Finding>) -> Vec<Finding> {
     }
     grouped
 }
+
+#[cfg(test)]
+mod tests {
+    use super::group_by_credential;
+    use crate::finding::Finding;
+
+    #[test]
+    fn one_finding_per_rule_and_secret_at_its_first_place() {
+        let findings = vec![
+            Finding::for_test("acme-token", "z.py", 1, "Zq81mXv0LpWw"),
+            Finding::for_test("acme-token", "a.py", 9, "Zq81mXv0LpWw"),
+            Finding::for_test("acme-token", "a.py", 2, "Zq81mXv0LpWw"),
+            // Same secret, another rule: another credential.
+            Finding::for_test("other-token", "a.py", 2, "Zq81mXv0LpWw"),
+            Finding::for_test("acme-token", "b.py", 1, "Kd02nYt7QsRr"),
+        ];
+        let grouped = group_by_credential(findings);
+        let shown: Vec<(&str, &str, usize, Vec<(String, usize)>)> = grouped
+            .iter()
+            .map(|finding| {
+                (
+                    finding.rule.rule_id.as_str(),
+                    finding.path.as_str(),
+                    finding.line,
+                    finding
+                        .occurrences
+                        .iter()
+                        .map(|place| (place.path.clone(), place.line))
+                        .collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (
+                    "acme-token",
+                    "a.py",
+                    2,
+                    vec![("a.py".to_string(), 9), ("z.py".to_string(), 1)]
+                ),
+                ("other-token", "a.py", 2, vec![]),
+                ("acme-token", "b.py", 1, vec![]),
+            ]
+        );
+    }
+}

@@ -92,6 +92,11 @@ impl Baseline {
                 file: file.to_path_buf(),
                 message: error.to_string(),
             })?;
+        Baseline::from_parsed(parsed, file)
+    }
+
+    /// Checks a parsed baseline (version, fingerprint key, salt); `file` names it in errors.
+    pub fn from_parsed(parsed: BaselineFile, file: &Path) -> Result<Baseline, BaselineError> {
         if parsed.version != FORMAT_VERSION {
             return Err(BaselineError::Parse {
                 file: file.to_path_buf(),
@@ -205,4 +210,68 @@ fn decode_hex_32(text: &str) -> Option<[u8; 32]> {
         *slot = u8::from_str_radix(text.get(index * 2..index * 2 + 2)?, 16).ok()?;
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn baseline_of(findings: &[Finding]) -> Baseline {
+        Baseline::from_parsed(build(findings), Path::new("baseline.json"))
+            .expect("a baseline this build wrote loads")
+    }
+
+    #[test]
+    fn an_entry_matches_its_credential_wherever_it_moved_and_nothing_else() {
+        let accepted = Finding::for_test("acme-token", "a.py", 3, "Zq81mXv0Lp");
+        let baseline = baseline_of(std::slice::from_ref(&accepted));
+        let moved = Finding::for_test("acme-token", "b/c.py", 40, "Zq81mXv0Lp");
+        let other_secret = Finding::for_test("acme-token", "a.py", 3, "Zq81mXv0Lq");
+        let other_rule = Finding::for_test("other-token", "a.py", 3, "Zq81mXv0Lp");
+        let applied = baseline.apply(vec![moved, other_secret, other_rule]);
+        assert_eq!(applied.suppressed, 1);
+        let kept: Vec<(&str, &str)> = applied
+            .kept
+            .iter()
+            .map(|finding| (finding.rule.rule_id.as_str(), finding.path.as_str()))
+            .collect();
+        assert_eq!(kept, [("acme-token", "a.py"), ("other-token", "a.py")]);
+        assert!(applied.stale.is_empty());
+    }
+
+    #[test]
+    fn entries_matching_nothing_are_stale_and_hold_no_secret() {
+        let gone = Finding::for_test("acme-token", "old.py", 7, "Zq81mXv0Lp");
+        let file = build(std::slice::from_ref(&gone));
+        let written = serde_json::to_string(&file).expect("baseline serialises");
+        assert!(!written.contains("Zq81mXv0Lp"), "{written}");
+        let applied = baseline_of(&[gone]).apply(Vec::new());
+        assert_eq!(applied.stale.len(), 1);
+        assert_eq!(
+            (applied.stale[0].path.as_str(), applied.stale[0].line),
+            ("old.py", 7)
+        );
+    }
+
+    #[test]
+    fn another_version_or_a_bad_salt_is_refused_naming_the_file() {
+        let mut file = build(&[]);
+        file.salt = "zz".into();
+        let error = Baseline::from_parsed(file, Path::new("ci/baseline.json"))
+            .err()
+            .expect("a bad salt is refused");
+        assert_eq!(
+            error.to_string(),
+            "ci/baseline.json: not a leakhound baseline: salt must be 64 hex digits"
+        );
+        let mut file = build(&[]);
+        file.version = 9;
+        let error = Baseline::from_parsed(file, Path::new("b.json"))
+            .err()
+            .expect("another version is refused");
+        assert_eq!(
+            error.to_string(),
+            "b.json: not a leakhound baseline: unsupported version 9"
+        );
+    }
 }
