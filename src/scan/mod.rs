@@ -425,7 +425,8 @@ mod tests {
             Finding::for_test("acme-token", "b.py", 1, "Kd02nYt7QsRr"),
         ];
         let grouped = group_by_credential(findings);
-        let shown: Vec<(&str, &str, usize, Vec<(String, usize)>)> = grouped
+        type Shown<'a> = (&'a str, &'a str, usize, Vec<(String, usize)>);
+        let shown: Vec<Shown<'_>> = grouped
             .iter()
             .map(|finding| {
                 (
