@@ -34,10 +34,46 @@ pub enum RuleError {
     Invalid {
         file: PathBuf,
         rule_id: String,
-        problem: String,
+        problem: RuleProblem,
     },
     #[error("{path}: no rule files (*.toml) found")]
     EmptyDirectory { path: PathBuf },
+}
+
+/// Why a rule is refused: the sentence that follows `file: rule `id`: ` in the error.
+#[derive(Debug, thiserror::Error)]
+pub enum RuleProblem {
+    /// A key is missing, empty or out of range.
+    #[error("{0}")]
+    Structure(String),
+    #[error("regex does not compile: {source}")]
+    Regex {
+        #[source]
+        source: regex::Error,
+    },
+    #[error("secret_must_contain entry {class:?}: {problem}")]
+    ByteClass {
+        class: String,
+        problem: Box<RuleProblem>,
+    },
+    /// A problem inside a named part of the rule (`validate`, `revoke`).
+    #[error("{block}: {problem}")]
+    InBlock {
+        block: &'static str,
+        problem: Box<RuleProblem>,
+    },
+}
+
+impl From<String> for RuleProblem {
+    fn from(sentence: String) -> RuleProblem {
+        RuleProblem::Structure(sentence)
+    }
+}
+
+impl From<&str> for RuleProblem {
+    fn from(sentence: &str) -> RuleProblem {
+        RuleProblem::Structure(sentence.to_string())
+    }
 }
 
 /// Problems with the configuration file.
@@ -81,4 +117,41 @@ pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
 #[error("cannot build the keyword automaton: {message}")]
 pub struct MatcherBuildError {
     pub message: String,
+}
+
+/// An error and its causes on one line, `outer: cause: cause`, leaving out a cause whose text
+/// the line already holds: many errors (ours, gix's, std's wrappers) say their cause in their
+/// own message and also return it from `source()`, and printing the chain whole said it twice.
+pub fn one_line(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = error.to_string();
+    let mut cause = error.source();
+    while let Some(current) = cause {
+        let text = current.to_string();
+        if !text.is_empty() && !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        cause = current.source();
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_already_in_the_message_is_not_repeated() {
+        let read = RuleError::Read {
+            file: PathBuf::from("r.toml"),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "gone"),
+        };
+        assert_eq!(one_line(&read), "r.toml: cannot read rule file: gone");
+        let wrapped = anyhow::Error::new(std::io::Error::other("disk on fire"))
+            .context("cannot write the report");
+        assert_eq!(
+            one_line(wrapped.as_ref()),
+            "cannot write the report: disk on fire"
+        );
+    }
 }

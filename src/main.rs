@@ -16,7 +16,10 @@ fn main() {
             }) {
                 EXIT_BROKEN_PIPE
             } else {
-                eprintln!("leakhound: error: {error:#}");
+                eprintln!(
+                    "leakhound: error: {}",
+                    leakhound::error::one_line(error.as_ref())
+                );
                 leakhound::cli::EXIT_ERROR
             }
         }

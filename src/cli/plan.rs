@@ -180,8 +180,7 @@ pub(super) fn build(common: &CommonArgs, config: ConfigSource<'_>) -> Result<Pla
         }
         config.allowlist.paths.push(glob.clone());
     }
-    let allowlist = Allowlist::from_config(&config)
-        .map_err(|problem| anyhow::anyhow!("{}: {problem}", config_origin(&config)))?;
+    let allowlist = Allowlist::from_config(&config).with_context(|| config_origin(&config))?;
     let threads = common.threads.map(usize::from).unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     });

@@ -172,7 +172,8 @@ pub fn ensure_unique_ids(rules: &[LoadedRule]) -> Result<(), RuleError> {
             return Err(RuleError::Invalid {
                 file: rule.origin.clone(),
                 rule_id: rule.spec.id.clone(),
-                problem: format!("duplicate rule id (already defined in {})", first.display()),
+                problem: format!("duplicate rule id (already defined in {})", first.display())
+                    .into(),
             });
         }
     }

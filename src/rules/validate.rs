@@ -5,6 +5,7 @@
 
 use regex::bytes::Regex;
 
+pub use crate::error::RuleProblem;
 use crate::rules::model::{HttpCheck, RuleSpec, SignSpec};
 
 /// Shortest keyword we accept: shorter ones fire on nearly every file and swamp the regex stage.
@@ -13,7 +14,7 @@ pub const MIN_KEYWORD_LEN: usize = 3;
 pub const MAX_REACH: usize = 65_536;
 
 /// Checks one rule completely, including its regex; `Err` is a sentence naming the problem.
-pub fn validate_spec(spec: &RuleSpec) -> Result<(), String> {
+pub fn validate_spec(spec: &RuleSpec) -> Result<(), RuleProblem> {
     validate_structure(spec)?;
     for class in &spec.secret_must_contain {
         compile_byte_class(class)?;
@@ -26,7 +27,7 @@ pub fn validate_spec(spec: &RuleSpec) -> Result<(), String> {
 }
 
 /// Checks everything but the regex (cheap: no compilation).
-pub fn validate_structure(spec: &RuleSpec) -> Result<(), String> {
+pub fn validate_structure(spec: &RuleSpec) -> Result<(), RuleProblem> {
     if !is_kebab_case(&spec.id) {
         return Err("id must be kebab-case (lowercase letters and digits joined by '-')".into());
     }
@@ -44,28 +45,30 @@ pub fn validate_structure(spec: &RuleSpec) -> Result<(), String> {
         .iter()
         .find(|keyword| keyword.len() < MIN_KEYWORD_LEN)
     {
-        return Err(format!(
-            "keyword {short:?} is shorter than {MIN_KEYWORD_LEN} bytes"
-        ));
+        return Err(format!("keyword {short:?} is shorter than {MIN_KEYWORD_LEN} bytes").into());
     }
     if spec.remediation.trim().is_empty() {
         return Err("remediation is empty".into());
     }
     if let Some(entropy) = spec.entropy {
         if !(0.0..=8.0).contains(&entropy) {
-            return Err(format!("entropy {entropy} is outside 0..=8 bits per byte"));
+            return Err(format!("entropy {entropy} is outside 0..=8 bits per byte").into());
         }
     }
     if spec.reach_before > MAX_REACH || spec.reach_after > MAX_REACH {
-        return Err(format!(
-            "reach_before/reach_after may be at most {MAX_REACH}"
-        ));
+        return Err(format!("reach_before/reach_after may be at most {MAX_REACH}").into());
     }
     if let Some(check) = &spec.validate {
-        validate_http_check(check).map_err(|problem| format!("validate: {problem}"))?;
+        validate_http_check(check).map_err(|problem| RuleProblem::InBlock {
+            block: "validate",
+            problem: Box::new(problem),
+        })?;
     }
     if let Some(check) = &spec.revoke {
-        validate_http_check(check).map_err(|problem| format!("revoke: {problem}"))?;
+        validate_http_check(check).map_err(|problem| RuleProblem::InBlock {
+            block: "revoke",
+            problem: Box::new(problem),
+        })?;
     }
     Ok(())
 }
@@ -75,7 +78,7 @@ pub const HTTP_METHODS: [&str; 6] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DEL
 
 /// Checks a `[rule.validate]` or `[rule.revoke]` block: the secret can only go over HTTPS to a
 /// host the block lists, and every template names something that exists.
-pub fn validate_http_check(check: &HttpCheck) -> Result<(), String> {
+pub fn validate_http_check(check: &HttpCheck) -> Result<(), RuleProblem> {
     if check.hosts.is_empty() {
         return Err("hosts is empty: list the provider hosts the secret may be sent to".into());
     }
@@ -85,7 +88,7 @@ pub fn validate_http_check(check: &HttpCheck) -> Result<(), String> {
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
         if !valid {
-            return Err(format!("host {host:?} is not a lowercase DNS name"));
+            return Err(format!("host {host:?} is not a lowercase DNS name").into());
         }
     }
     if !HTTP_METHODS.contains(&check.method.as_str()) {
@@ -93,19 +96,17 @@ pub fn validate_http_check(check: &HttpCheck) -> Result<(), String> {
             "method {:?} is not one of {}",
             check.method,
             HTTP_METHODS.join(", ")
-        ));
+        )
+        .into());
     }
     let host = url_host(&check.url).ok_or_else(|| {
-        format!(
+        RuleProblem::from(format!(
             "url {:?} must start with https:// and a literal host",
             check.url
-        )
+        ))
     })?;
     if !check.hosts.iter().any(|allowed| allowed == host) {
-        return Err(format!(
-            "url host {host:?} is not in hosts {:?}",
-            check.hosts
-        ));
+        return Err(format!("url host {host:?} is not in hosts {:?}", check.hosts).into());
     }
     if check.body.is_some() && !check.form.is_empty() {
         return Err("give body or form, not both".into());
@@ -114,12 +115,11 @@ pub fn validate_http_check(check: &HttpCheck) -> Result<(), String> {
         if name == "secret" || !is_template_name(name) {
             return Err(format!(
                 "part name {name:?} must be lowercase letters, digits and '_' (and not `secret`)"
-            ));
+            )
+            .into());
         }
         if !is_kebab_case(rule_id) {
-            return Err(format!(
-                "part {name:?} names rule {rule_id:?}, not a rule id"
-            ));
+            return Err(format!("part {name:?} names rule {rule_id:?}, not a rule id").into());
         }
     }
     let mut templates: Vec<&str> = vec![&check.url];
@@ -147,7 +147,8 @@ pub fn validate_http_check(check: &HttpCheck) -> Result<(), String> {
             } else if !check.parts.contains_key(name) {
                 return Err(format!(
                     "template {{{{{name}}}}} is neither `secret` nor a name in parts"
-                ));
+                )
+                .into());
             }
         }
     }
@@ -157,14 +158,14 @@ pub fn validate_http_check(check: &HttpCheck) -> Result<(), String> {
     for condition in std::iter::once(&check.success).chain(check.failure.as_ref()) {
         for status in &condition.status {
             if !(100..=599).contains(status) {
-                return Err(format!("status {status} is not an HTTP status"));
+                return Err(format!("status {status} is not an HTTP status").into());
             }
         }
         for pointer in condition.json.keys() {
             if !pointer.starts_with('/') {
-                return Err(format!(
-                    "json key {pointer:?} must be a JSON pointer (`/field`)"
-                ));
+                return Err(
+                    format!("json key {pointer:?} must be a JSON pointer (`/field`)").into(),
+                );
             }
         }
     }
@@ -174,7 +175,8 @@ pub fn validate_http_check(check: &HttpCheck) -> Result<(), String> {
         if !pointer && !element {
             return Err(format!(
                 "identity {label:?} must be a JSON pointer (`/login`) or an XML element (`<Arn>`)"
-            ));
+            )
+            .into());
         }
     }
     Ok(())
@@ -193,17 +195,17 @@ pub fn url_host(url: &str) -> Option<&str> {
 }
 
 /// The names used in `{{name}}` templates, in order.
-pub fn template_names(template: &str) -> Result<Vec<&str>, String> {
+pub fn template_names(template: &str) -> Result<Vec<&str>, RuleProblem> {
     let mut names = Vec::new();
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
         let after = &rest[start + 2..];
-        let end = after
-            .find("}}")
-            .ok_or_else(|| format!("unclosed `{{{{` in template {template:?}"))?;
+        let end = after.find("}}").ok_or_else(|| {
+            RuleProblem::from(format!("unclosed `{{{{` in template {template:?}"))
+        })?;
         let name = &after[..end];
         if !is_template_name(name) {
-            return Err(format!("{{{{{name}}}}} is not a template name"));
+            return Err(format!("{{{{{name}}}}} is not a template name").into());
         }
         names.push(name);
         rest = &after[end + 2..];
@@ -223,32 +225,34 @@ fn is_template_name(name: &str) -> bool {
 /// Unicode mode is off: secrets are ASCII, classes such as `\w`, `\s` and `[^"']` then match
 /// bytes (also invalid UTF-8) instead of compiling to large UTF-8 automata. With it on, the
 /// 300-odd rule regexes took 0.8 s and 230 MiB to compile on a tree that fires all of them.
-pub fn compile_rule_regex(pattern: &str) -> Result<Regex, String> {
+pub fn compile_rule_regex(pattern: &str) -> Result<Regex, RuleProblem> {
     regex::bytes::RegexBuilder::new(pattern)
         .unicode(false)
         .size_limit(32 * 1024 * 1024)
         .build()
-        .map_err(|error| format!("regex does not compile: {error}"))
+        .map_err(|source| RuleProblem::Regex { source })
 }
 
 /// The set of bytes a `secret_must_contain` entry stands for: one bracketed regex class.
-pub fn compile_byte_class(class: &str) -> Result<[bool; 256], String> {
+pub fn compile_byte_class(class: &str) -> Result<[bool; 256], RuleProblem> {
     let bracketed = class.len() >= 3 && class.starts_with('[') && class.ends_with(']');
     if !bracketed {
         return Err(format!(
             "secret_must_contain entry {class:?} must be one bracketed class such as \"[0-9]\""
-        ));
+        )
+        .into());
     }
-    let regex = compile_rule_regex(&format!("^{class}$"))
-        .map_err(|error| format!("secret_must_contain entry {class:?}: {error}"))?;
+    let regex =
+        compile_rule_regex(&format!("^{class}$")).map_err(|problem| RuleProblem::ByteClass {
+            class: class.to_string(),
+            problem: Box::new(problem),
+        })?;
     let mut set = [false; 256];
     for byte in 0..=255u8 {
         set[usize::from(byte)] = regex.is_match(&[byte]);
     }
     if !set.contains(&true) {
-        return Err(format!(
-            "secret_must_contain entry {class:?} matches no byte"
-        ));
+        return Err(format!("secret_must_contain entry {class:?} matches no byte").into());
     }
     Ok(set)
 }

@@ -9,6 +9,23 @@ use regex::bytes::RegexSet;
 use super::SuppressReason;
 use crate::config::Config;
 
+/// An allowlist entry that does not compile (`Config::check` catches these first, naming the
+/// entry's index; this is the backstop).
+#[derive(Debug, thiserror::Error)]
+pub enum AllowlistError {
+    #[error("allowlist.paths: {source}")]
+    PathGlob {
+        #[source]
+        source: globset::Error,
+    },
+    #[error("allowlist.{key}: {source}")]
+    Regex {
+        key: &'static str,
+        #[source]
+        source: regex::Error,
+    },
+}
+
 #[derive(Debug)]
 pub struct Allowlist {
     paths: GlobSet,
@@ -34,17 +51,26 @@ impl Default for Allowlist {
 
 impl Allowlist {
     /// Builds from a config whose values `Config::check` already validated.
-    pub fn from_config(config: &Config) -> Result<Allowlist, String> {
+    pub fn from_config(config: &Config) -> Result<Allowlist, AllowlistError> {
+        let glob_error = |source| AllowlistError::PathGlob { source };
         let mut paths = GlobSetBuilder::new();
         for pattern in &config.allowlist.paths {
-            paths.add(Glob::new(pattern).map_err(|error| error.to_string())?);
+            paths.add(Glob::new(pattern).map_err(glob_error)?);
         }
         Ok(Allowlist {
-            paths: paths.build().map_err(|error| error.to_string())?,
-            path_patterns: RegexSet::new(&config.allowlist.path_regexes)
-                .map_err(|error| format!("allowlist.path_regexes: {error}"))?,
-            secret_patterns: RegexSet::new(&config.allowlist.regexes)
-                .map_err(|error| error.to_string())?,
+            paths: paths.build().map_err(glob_error)?,
+            path_patterns: RegexSet::new(&config.allowlist.path_regexes).map_err(|source| {
+                AllowlistError::Regex {
+                    key: "path_regexes",
+                    source,
+                }
+            })?,
+            secret_patterns: RegexSet::new(&config.allowlist.regexes).map_err(|source| {
+                AllowlistError::Regex {
+                    key: "regexes",
+                    source,
+                }
+            })?,
             stopwords: config
                 .allowlist
                 .stopwords

@@ -16,6 +16,31 @@ fn nonexistent_path_exits_2_naming_it() {
 }
 
 #[test]
+fn an_unreadable_rule_file_is_one_line_naming_it_and_its_cause_once() {
+    let dir = Dir::new();
+    let output = run(dir
+        .command()
+        .args(["scan", ".", "--rules", "missing-rules.toml"]));
+    assert_eq!(output.status.code(), Some(2));
+    let text = stderr(&output);
+    let line = text
+        .lines()
+        .find(|line| line.starts_with("leakhound: error:"))
+        .unwrap_or_default();
+    assert!(
+        line.starts_with(
+            "leakhound: error: missing-rules.toml: cannot read rule file: No such file or directory"
+        ),
+        "{text}"
+    );
+    assert_eq!(
+        line.matches("No such file or directory").count(),
+        1,
+        "{text}"
+    );
+}
+
+#[test]
 fn unknown_flag_exits_2() {
     let output = run(leakhound().args(["scan", "--frobnicate"]));
     assert_eq!(output.status.code(), Some(2));
