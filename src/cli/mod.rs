@@ -111,6 +111,7 @@ fn scan_command(args: ScanArgs) -> Result<i32> {
         outcome = scan::scan_stdin(
             &plan.matcher,
             plan.max_file_size,
+            plan.archives,
             &plan.settings,
             &diagnostics,
         );
@@ -253,6 +254,7 @@ fn staged_command(args: StagedArgs) -> Result<i32> {
         &plan.matcher,
         &args.repo,
         plan.max_file_size,
+        plan.archives,
         &plan.settings,
         &diagnostics,
     )?;

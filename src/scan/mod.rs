@@ -303,12 +303,13 @@ pub fn scan_paths(
 pub fn scan_stdin(
     matcher: &Matcher,
     max_file_size: u64,
+    archives: Option<source::archive::Limits>,
     settings: &ScanSettings,
     diagnostics: &Diagnostics,
 ) -> ScanOutcome {
     run_with_progress(settings, diagnostics, |progress, collected| {
         let mut collector = Collector::new(matcher, settings, progress, collected);
-        source::stdin::scan_stdin(max_file_size, diagnostics, &mut collector);
+        source::stdin::scan_stdin(max_file_size, archives, diagnostics, &mut collector);
     })
 }
 

@@ -7,12 +7,13 @@ use crate::diagnostics::Diagnostics;
 use crate::finding::SourceKind;
 use crate::matcher::Matcher;
 use crate::source::staged::{self, StagedError};
-use crate::source::{Blob, BlobVisitor, SkipReason, TextAdmission};
+use crate::source::{Admission, BlobMeta, BlobVisitor, SkipReason};
 
 pub fn scan_staged(
     matcher: &Matcher,
     directory: &std::path::Path,
     max_file_size: u64,
+    archives: Option<crate::source::archive::Limits>,
     settings: &ScanSettings,
     diagnostics: &Diagnostics,
 ) -> Result<ScanOutcome, StagedError> {
@@ -23,7 +24,7 @@ pub fn scan_staged(
         diagnostics,
         |progress, collected| {
             let mut collector = Collector::new(matcher, settings, progress, collected);
-            let mut admission = TextAdmission::default();
+            let mut admission = Admission::new(archives);
             for _ in 0..staged.oversize {
                 collector.skipped(SkipReason::Oversize, 0);
             }
@@ -31,16 +32,18 @@ pub fn scan_staged(
                 collector.skipped(SkipReason::Unreadable, 0);
             }
             for (origin, file) in files.iter().enumerate() {
-                let Some(bytes) = admission.admit(&file.bytes, &mut collector) else {
-                    continue;
-                };
-                collector.visit(Blob {
-                    bytes,
-                    path: &file.path,
-                    source: SourceKind::Staged,
-                    origin,
-                    versions: Default::default(),
-                });
+                admission.visit(
+                    &file.bytes,
+                    None,
+                    BlobMeta {
+                        path: &file.path,
+                        source: SourceKind::Staged,
+                        origin,
+                        versions: Default::default(),
+                    },
+                    &mut collector,
+                    &mut |message| diagnostics.warn(message),
+                );
             }
         },
         |mut findings, _summary| {

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use ignore::{WalkBuilder, WalkState};
 
-use super::{Blob, BlobVisitor, SkipReason, BINARY_SNIFF_LEN};
+use super::{BlobMeta, BlobVisitor, SkipReason, BINARY_SNIFF_LEN};
 use crate::diagnostics::Diagnostics;
 use crate::source::SourceKind;
 
@@ -192,7 +192,7 @@ fn scan_walk_displayed<V, F>(
             seen_here: 0,
             visitor: make_visitor(),
             buffer: Vec::new(),
-            admission: super::TextAdmission::default(),
+            admission: super::Admission::new(options.archives),
             path_text: String::new(),
             display: &display,
             diagnostics,
@@ -220,11 +220,12 @@ struct Worker<'a, V> {
     seen_here: u64,
     visitor: V,
     buffer: Vec<u8>,
-    admission: super::TextAdmission,
+    admission: super::Admission,
     path_text: String,
     display: &'a DisplayPaths,
     diagnostics: &'a Diagnostics,
     max_file_size: u64,
+    /// Only for the read's size allowance: archives are limited by their entries.
     archives: Option<super::archive::Limits>,
     record: SeenPaths<'a>,
     seen_keys: Vec<u64>,
@@ -276,51 +277,26 @@ impl<V: BlobVisitor> Worker<'_, V> {
             self.archives.map(|limits| limits.max_archive_bytes),
             &mut self.buffer,
         ) {
-            Ok(ReadOutcome::Archive) => {
+            Ok(outcome @ (ReadOutcome::Archive | ReadOutcome::Text(_))) => {
                 self.path_text.clear();
                 self.display.write(path, entry.depth(), &mut self.path_text);
-                let Worker {
-                    visitor,
-                    buffer,
-                    path_text,
-                    diagnostics,
-                    archives,
-                    ..
-                } = self;
-                if let Some(limits) = archives {
-                    let opened = super::archive::expand(
-                        buffer,
-                        path_text,
-                        limits,
-                        &mut |inner, bytes| {
-                            visitor.visit(Blob {
-                                bytes,
-                                path: inner,
-                                source: SourceKind::File,
-                                origin: 0,
-                                versions: Default::default(),
-                            })
-                        },
-                        &mut |message| diagnostics.warn(message),
-                    );
-                    visitor.archive_expanded(&opened);
-                }
-            }
-            Ok(ReadOutcome::Text(kind)) => {
-                self.path_text.clear();
-                self.display.write(path, entry.depth(), &mut self.path_text);
-                if let Some(bytes) = self
-                    .admission
-                    .admit_as(kind, &self.buffer, &mut self.visitor)
-                {
-                    self.visitor.visit(Blob {
-                        bytes,
+                let kind = match outcome {
+                    ReadOutcome::Text(kind) => Some(kind),
+                    _ => None,
+                };
+                let diagnostics = self.diagnostics;
+                self.admission.visit(
+                    &self.buffer,
+                    kind,
+                    BlobMeta {
                         path: &self.path_text,
                         source: SourceKind::File,
                         origin: 0,
                         versions: Default::default(),
-                    });
-                }
+                    },
+                    &mut self.visitor,
+                    &mut |message| diagnostics.warn(message),
+                );
             }
             Ok(ReadOutcome::Binary(size)) => self.visitor.skipped(SkipReason::Binary, size),
             Ok(ReadOutcome::Oversize(size)) => self.visitor.skipped(SkipReason::Oversize, size),

@@ -148,40 +148,103 @@ pub fn classify(bytes: &[u8]) -> ContentKind {
     }
 }
 
-/// The one admission step every source shares after reading a blob: binary content is
-/// skipped and counted, UTF-16 is decoded into a buffer reused blob after blob, text passes
-/// as it is. Line numbers of decoded UTF-16 are the file's own; columns count UTF-8 bytes.
+/// What a source knows of a blob besides its bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct BlobMeta<'a> {
+    pub path: &'a str,
+    pub source: SourceKind,
+    pub origin: usize,
+    /// Passed on only when the blob is plain text (decoded UTF-16 and archive entries are
+    /// matched whole).
+    pub versions: Versions<'a>,
+}
+
+/// The one admission step every source shares once it has read a blob within its size limit:
+/// an archive (when archives are opened) has its text entries visited as `outer!inner`;
+/// binary content is skipped and counted; UTF-16 is decoded into a buffer reused blob after
+/// blob; text is visited as it is. Line numbers of decoded UTF-16 are the file's own; columns
+/// count UTF-8 bytes. A new source reads bytes, checks its size limit and calls `visit`.
+#[derive(Default)]
+pub struct Admission {
+    text: TextAdmission,
+    archives: Option<archive::Limits>,
+}
+
+impl Admission {
+    /// `archives`: `None` with --no-archives (an archive is then binary content).
+    pub fn new(archives: Option<archive::Limits>) -> Admission {
+        Admission {
+            text: TextAdmission::default(),
+            archives,
+        }
+    }
+
+    /// Whether `bytes` would be expanded as an archive (a source reading in steps may allow an
+    /// archive more bytes than a file: archives are limited by their entries).
+    pub fn opens_archive(&self, bytes: &[u8]) -> bool {
+        self.archives.is_some() && archive::is_archive(bytes)
+    }
+
+    /// Hands `bytes` to `visitor` as described on the type. `kind` is the content's class if
+    /// the source already took it from the first bytes; `warn` hears about archive entries
+    /// left unscanned.
+    pub fn visit<V: BlobVisitor + ?Sized>(
+        &mut self,
+        bytes: &[u8],
+        kind: Option<ContentKind>,
+        meta: BlobMeta<'_>,
+        visitor: &mut V,
+        warn: &mut dyn FnMut(String),
+    ) {
+        if let Some(limits) = self.archives.filter(|_| archive::is_archive(bytes)) {
+            let opened = archive::expand(
+                bytes,
+                meta.path,
+                &limits,
+                &mut |inner, entry| {
+                    visitor.visit(Blob {
+                        bytes: entry,
+                        path: inner,
+                        source: meta.source,
+                        origin: meta.origin,
+                        versions: Versions::default(),
+                    })
+                },
+                warn,
+            );
+            visitor.archive_expanded(&opened);
+            return;
+        }
+        let kind = kind.unwrap_or_else(|| classify(bytes));
+        let versions = if kind == ContentKind::Text {
+            meta.versions
+        } else {
+            Versions::default()
+        };
+        let Some(text) = self.text.text_as(kind, bytes) else {
+            visitor.skipped(SkipReason::Binary, bytes.len() as u64);
+            return;
+        };
+        visitor.visit(Blob {
+            bytes: text,
+            path: meta.path,
+            source: meta.source,
+            origin: meta.origin,
+            versions,
+        });
+    }
+}
+
+/// Text out of content already classified: UTF-16 decoded into a buffer reused blob after
+/// blob, binary refused. `Admission` uses it, and archives for their entries (which count
+/// binary entries apart).
 #[derive(Default)]
 pub struct TextAdmission {
     decoded: Vec<u8>,
 }
 
 impl TextAdmission {
-    /// The bytes to scan, or `None` (counted as skipped binary) for binary content.
-    pub fn admit<'b, V: BlobVisitor + ?Sized>(
-        &'b mut self,
-        bytes: &'b [u8],
-        visitor: &mut V,
-    ) -> Option<&'b [u8]> {
-        self.admit_as(classify(bytes), bytes, visitor)
-    }
-
-    /// `admit` for content already classified (by its first bytes, before the rest was read).
-    pub fn admit_as<'b, V: BlobVisitor + ?Sized>(
-        &'b mut self,
-        kind: ContentKind,
-        bytes: &'b [u8],
-        visitor: &mut V,
-    ) -> Option<&'b [u8]> {
-        let text = self.text_as(kind, bytes);
-        if text.is_none() {
-            visitor.skipped(SkipReason::Binary, bytes.len() as u64);
-        }
-        text
-    }
-
-    /// The bytes to scan as text (decoded if UTF-16), or `None` for binary content; for callers
-    /// that count binary content themselves (or, inside archives, not at all).
+    /// The bytes to scan as text (decoded if UTF-16), or `None` for binary content.
     pub fn text_as<'b>(&'b mut self, kind: ContentKind, bytes: &'b [u8]) -> Option<&'b [u8]> {
         match kind {
             ContentKind::Text => Some(bytes),

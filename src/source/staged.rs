@@ -133,8 +133,10 @@ pub fn staged_files(
                 continue;
             }
         };
+        // An archive's lines are not its entries' lines: every finding in it counts.
         let added_lines = match previous {
             None => None,
+            Some(_) if super::archive::is_archive(&bytes) => None,
             Some(previous) => match read_blob(&repo, previous.id, u64::MAX) {
                 Ok(Some(old)) => Some(added_line_numbers(&old, &bytes)),
                 _ => None,

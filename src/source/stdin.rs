@@ -2,14 +2,19 @@
 
 use std::io::Read;
 
-use super::{Blob, BlobVisitor, SkipReason, TextAdmission};
+use super::{Admission, BlobMeta, BlobVisitor, SkipReason};
 use crate::diagnostics::Diagnostics;
 use crate::source::SourceKind;
 
 /// The path findings from stdin are reported under.
 pub const STDIN_PATH: &str = "<stdin>";
 
-pub fn scan_stdin(max_size: u64, diagnostics: &Diagnostics, visitor: &mut dyn BlobVisitor) {
+pub fn scan_stdin(
+    max_size: u64,
+    archives: Option<super::archive::Limits>,
+    diagnostics: &Diagnostics,
+    visitor: &mut dyn BlobVisitor,
+) {
     let mut bytes = Vec::new();
     let mut limited = std::io::stdin().lock().take(max_size.saturating_add(1));
     if let Err(error) = limited.read_to_end(&mut bytes) {
@@ -24,15 +29,16 @@ pub fn scan_stdin(max_size: u64, diagnostics: &Diagnostics, visitor: &mut dyn Bl
         visitor.skipped(SkipReason::Oversize, bytes.len() as u64);
         return;
     }
-    let mut admission = TextAdmission::default();
-    let Some(text) = admission.admit(&bytes, visitor) else {
-        return;
-    };
-    visitor.visit(Blob {
-        bytes: text,
-        path: STDIN_PATH,
-        source: SourceKind::Stdin,
-        origin: 0,
-        versions: Default::default(),
-    });
+    Admission::new(archives).visit(
+        &bytes,
+        None,
+        BlobMeta {
+            path: STDIN_PATH,
+            source: SourceKind::Stdin,
+            origin: 0,
+            versions: Default::default(),
+        },
+        visitor,
+        &mut |message| diagnostics.warn(message),
+    );
 }

@@ -298,3 +298,42 @@ fn an_archive_is_limited_by_its_entries_not_its_own_size() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].1, "site.tar!config/app.env");
 }
+
+#[test]
+fn a_staged_archive_and_one_piped_to_stdin_are_opened_like_any_other() {
+    let repo = GitRepo::new();
+    repo.write("README.md", "bundle\n");
+    repo.commit_all("init");
+    repo.write(
+        "dist/bundle.zip",
+        zip_bytes(&[("config/prod.env", &secret_line(660))]),
+    );
+    repo.git(&["add", "dist/bundle.zip"]);
+    let output = run(leakhound()
+        .current_dir(repo.path())
+        .args(["staged", "--format", "json"]));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(
+        locations(&json_findings(&output)),
+        vec![(
+            "github-pat-classic".into(),
+            "dist/bundle.zip!config/prod.env".into(),
+            2,
+            14
+        )]
+    );
+
+    let output = run(leakhound()
+        .args(["scan", "-", "--format", "json"])
+        .write_stdin(gzip_bytes(&secret_line(661))));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(
+        locations(&json_findings(&output)),
+        vec![(
+            "github-pat-classic".into(),
+            "<stdin>!<stdin>.decompressed".into(),
+            2,
+            14
+        )]
+    );
+}

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use super::walk::History;
 use crate::diagnostics::Diagnostics;
 use crate::source::SourceKind;
-use crate::source::{Blob, BlobVisitor, SkipReason, TextAdmission};
+use crate::source::{Admission, BlobMeta, BlobVisitor, SkipReason};
 
 /// Hands every blob of `history` to a visitor made by `make_visitor` (one per rayon job).
 pub fn read_blobs<V, F>(
@@ -86,7 +86,7 @@ fn read_range<V: BlobVisitor>(
         let mut previous_buffer: Vec<u8> = Vec::new();
         let mut previous_len = 0;
         let mut previous_path: Option<&std::sync::Arc<str>> = None;
-        let mut admission = TextAdmission::default();
+        let mut admission = Admission::new(history.archives);
         let blobs = &history.blobs[range.clone()];
         for (offset, entry) in blobs.iter().enumerate() {
             let origin = range.start + offset;
@@ -137,53 +137,28 @@ fn read_range<V: BlobVisitor>(
                 .appearances
                 .first()
                 .map_or("", |appearance| &appearance.path);
-            if let Some(limits) = history
-                .archives
-                .filter(|_| crate::source::archive::is_archive(data))
-            {
-                let opened = crate::source::archive::expand(
-                    data,
-                    path,
-                    &limits,
-                    &mut |inner, bytes| {
-                        visitor.visit(Blob {
-                            bytes,
-                            path: inner,
-                            source: SourceKind::Git,
-                            origin,
-                            versions: Default::default(),
-                        })
-                    },
-                    &mut |message| diagnostics.warn(format!("blob {}: {message}", entry.id)),
-                );
-                visitor.archive_expanded(&opened);
-                continue;
-            }
+            let archive = admission.opens_archive(data);
             let kind = crate::source::classify(data);
-            if kind != crate::source::ContentKind::Text {
-                // UTF-16 is decoded into the admission's own buffer: scanned whole.
-                if let Some(bytes) = admission.admit_as(kind, data, &mut visitor) {
-                    visitor.visit(Blob {
-                        bytes,
-                        path,
-                        source: SourceKind::Git,
-                        origin,
-                        versions: Default::default(),
-                    });
-                }
+            let len = data.len();
+            admission.visit(
+                data,
+                Some(kind),
+                BlobMeta {
+                    path,
+                    source: SourceKind::Git,
+                    origin,
+                    versions: crate::source::Versions {
+                        previous: follows_earlier.then(|| &previous_buffer[..previous_len]),
+                        more_follow: more_follow && len <= LARGE_BLOB,
+                    },
+                },
+                &mut visitor,
+                &mut |message| diagnostics.warn(format!("blob {}: {message}", entry.id)),
+            );
+            if archive || kind != crate::source::ContentKind::Text {
+                // Archive entries and decoded UTF-16 are matched whole, never as versions.
                 continue;
             }
-            let len = data.len();
-            visitor.visit(Blob {
-                bytes: data,
-                path,
-                source: SourceKind::Git,
-                origin,
-                versions: crate::source::Versions {
-                    previous: follows_earlier.then(|| &previous_buffer[..previous_len]),
-                    more_follow: more_follow && len <= LARGE_BLOB,
-                },
-            });
             if len > LARGE_BLOB {
                 // Versions of a very large file are matched whole rather than held twice.
                 if buffer.capacity() > 2 * LARGE_BLOB {
