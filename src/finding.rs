@@ -65,6 +65,35 @@ pub enum SecretStatus {
     Removed,
 }
 
+/// Where in history a finding was introduced: one commit and what the report shows of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitProvenance {
+    /// Full hex id.
+    pub commit: String,
+    #[serde(default)]
+    pub author: String,
+    #[serde(default)]
+    pub email: String,
+    /// RFC 3339, the commit's own offset.
+    #[serde(default)]
+    pub date: String,
+    /// The subject line, redacted like snippets.
+    #[serde(default, rename = "commit_message")]
+    pub message: String,
+}
+
+impl GitProvenance {
+    pub fn of(commit: &CommitInfo) -> GitProvenance {
+        GitProvenance {
+            commit: commit.id.clone(),
+            author: commit.author.clone(),
+            email: commit.email.clone(),
+            date: commit.date.clone(),
+            message: commit.message_first_line.clone(),
+        }
+    }
+}
+
 /// Another place the same credential appears.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Occurrence {
@@ -107,16 +136,10 @@ pub struct Finding {
     pub snippet: String,
     pub entropy: f64,
     pub fingerprint: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub commit: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub author: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub date: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub commit_message: Option<String>,
+    /// History: the commit that introduced the credential (`commit`, `author`, `email`,
+    /// `date`, `commit_message` in the schema, all present or all absent).
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub git: Option<GitProvenance>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<SecretStatus>,
     /// Whether the provider accepts the credential (`--validate` only).
@@ -139,12 +162,9 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn set_commit(&mut self, commit: &Arc<CommitInfo>) {
-        self.commit = Some(commit.id.clone());
-        self.author = Some(commit.author.clone());
-        self.email = Some(commit.email.clone());
-        self.date = Some(commit.date.clone());
-        self.commit_message = Some(commit.message_first_line.clone());
+    /// The introducing commit's id, for history findings.
+    pub fn commit(&self) -> Option<&str> {
+        self.git.as_ref().map(|git| git.commit.as_str())
     }
 
     /// A finding of `secret` by `rule_id` at `path:line`, its snippet the line itself (unmasked,
@@ -172,11 +192,7 @@ impl Finding {
             snippet: format!("token = {secret}"),
             entropy: 4.0,
             fingerprint: fingerprint(rule_id, &hash),
-            commit: None,
-            author: None,
-            email: None,
-            date: None,
-            commit_message: None,
+            git: None,
             status: None,
             validation: None,
             occurrences: Vec::new(),
@@ -194,7 +210,7 @@ impl Finding {
             line: self.line,
             column: self.column,
             column_utf16: self.column_utf16,
-            commit: self.commit.clone(),
+            commit: self.commit().map(str::to_string),
             repository: self.repository.clone(),
         }
     }

@@ -174,8 +174,8 @@ pub fn redact_findings(findings: &mut [Finding], show_secrets: bool) {
     let redactor = Redactor::for_findings(findings);
     for finding in findings.iter_mut() {
         finding.snippet = redactor.apply(&finding.snippet);
-        if let Some(message) = &finding.commit_message {
-            finding.commit_message = Some(redactor.apply(message));
+        if let Some(git) = &mut finding.git {
+            git.message = redactor.apply(&git.message);
         }
     }
 }

@@ -154,7 +154,7 @@ impl IgnoreEntry {
                     .as_deref()
                     .is_none_or(|wanted| commit.is_some_and(|commit| commit.starts_with(wanted)))
         };
-        here(&finding.path, finding.line, finding.commit.as_deref())
+        here(&finding.path, finding.line, finding.commit())
             || finding
                 .occurrences
                 .iter()

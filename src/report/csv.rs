@@ -59,6 +59,7 @@ pub fn write(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()> {
                     .collect::<Vec<_>>()
                     .join("; ")
             });
+        let git = finding.git.as_ref();
         write_row(
             out,
             [
@@ -74,10 +75,10 @@ pub fn write(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()> {
                 finding.snippet.as_str(),
                 entropy.as_str(),
                 finding.fingerprint.as_str(),
-                finding.commit.as_deref().unwrap_or(""),
-                finding.author.as_deref().unwrap_or(""),
-                finding.email.as_deref().unwrap_or(""),
-                finding.date.as_deref().unwrap_or(""),
+                finding.commit().unwrap_or(""),
+                git.map_or("", |git| git.author.as_str()),
+                git.map_or("", |git| git.email.as_str()),
+                git.map_or("", |git| git.date.as_str()),
                 status.unwrap_or(""),
                 occurrences.as_str(),
                 source,

@@ -73,13 +73,13 @@ fn vulnerability(finding: &Finding) -> Value {
         )
         .as_bytes(),
     );
-    let mut commit = json!({ "sha": finding.commit.as_deref().unwrap_or("0000000") });
-    for (key, value) in [
-        ("author", &finding.author),
-        ("date", &finding.date),
-        ("message", &finding.commit_message),
-    ] {
-        if let Some(value) = value {
+    let mut commit = json!({ "sha": finding.commit().unwrap_or("0000000") });
+    if let Some(git) = &finding.git {
+        for (key, value) in [
+            ("author", &git.author),
+            ("date", &git.date),
+            ("message", &git.message),
+        ] {
             commit[key] = json!(value);
         }
     }

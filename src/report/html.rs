@@ -210,7 +210,7 @@ fn totals(page: &mut String, findings: &[Finding]) {
 fn timeline(page: &mut String, findings: &[Finding]) {
     let mut months: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for finding in findings {
-        let Some(month) = finding.date.as_deref().and_then(|date| date.get(..7)) else {
+        let Some(month) = finding.git.as_ref().and_then(|git| git.date.get(..7)) else {
             continue;
         };
         let entry = months.entry(month).or_default();
@@ -295,8 +295,8 @@ fn table(page: &mut String, findings: &[Finding]) {
             );
         }
         page.push_str("</td><td>");
-        if let Some(commit) = &finding.commit {
-            let short = short_commit(commit);
+        if let Some(git) = &finding.git {
+            let short = short_commit(&git.commit);
             let shown = match link_to_commit(finding) {
                 Some(url) => format!(
                     "<a href=\"{}\"><code>{}</code></a>",
@@ -308,8 +308,8 @@ fn table(page: &mut String, findings: &[Finding]) {
             let _ = write!(
                 page,
                 "{shown}<br><span class=\"muted\">{} {}</span>",
-                escape(finding.date.as_deref().unwrap_or("")),
-                escape(finding.author.as_deref().unwrap_or(""))
+                escape(&git.date),
+                escape(&git.author)
             );
         }
         let _ = write!(page, "</td><td>{}", status_name(finding));
@@ -359,7 +359,7 @@ fn web_base(finding: &Finding) -> Option<String> {
 
 fn link_to_commit(finding: &Finding) -> Option<String> {
     let base = web_base(finding)?;
-    let commit = finding.commit.as_deref()?;
+    let commit = finding.commit()?;
     let separator = if base.contains("gitlab") {
         "/-/commit/"
     } else {
@@ -370,7 +370,7 @@ fn link_to_commit(finding: &Finding) -> Option<String> {
 
 fn link_to_file(finding: &Finding) -> Option<String> {
     let base = web_base(finding)?;
-    let commit = finding.commit.as_deref()?;
+    let commit = finding.commit()?;
     let separator = if base.contains("gitlab") {
         "/-/blob/"
     } else {

@@ -194,15 +194,15 @@ pub fn write(
             style.severity(finding.rule.severity),
             finding.confidence.as_str(),
         )?;
-        if let Some(commit) = &finding.commit {
+        if let Some(git) = &finding.git {
             writeln!(
                 out,
                 "      commit {} by {} <{}> on {}: {}",
-                sanitize(short_commit(commit)),
-                sanitize(finding.author.as_deref().unwrap_or("")),
-                sanitize(finding.email.as_deref().unwrap_or("")),
-                sanitize(finding.date.as_deref().unwrap_or("")),
-                sanitize(finding.commit_message.as_deref().unwrap_or("")),
+                sanitize(short_commit(&git.commit)),
+                sanitize(&git.author),
+                sanitize(&git.email),
+                sanitize(&git.date),
+                sanitize(&git.message),
             )?;
         }
         writeln!(out, "      secret: {}", sanitize(&finding.secret))?;

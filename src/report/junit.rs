@@ -59,7 +59,7 @@ pub fn write(findings: &[Finding], notes: &RunNotes, out: &mut dyn Write) -> std
             "secret: {}\nsnippet: {}\nfingerprint: {}\n",
             finding.secret, finding.snippet, finding.fingerprint
         );
-        if let Some(commit) = &finding.commit {
+        if let Some(commit) = finding.commit() {
             let _ = writeln!(body, "commit: {commit}");
         }
         if let Some(validation) = &finding.validation {

@@ -71,15 +71,17 @@ pub fn write(
             properties.insert("confidence".into(), json!(finding.confidence));
             properties.insert("entropy".into(), json!(finding.entropy));
             properties.insert("source".into(), json!(finding.source));
-            for (key, value) in [
-                ("repository", &finding.repository),
-                ("commit", &finding.commit),
-                ("author", &finding.author),
-                ("email", &finding.email),
-                ("date", &finding.date),
-                ("commitMessage", &finding.commit_message),
-            ] {
-                if let Some(value) = value {
+            if let Some(repository) = &finding.repository {
+                properties.insert("repository".into(), json!(repository));
+            }
+            if let Some(git) = &finding.git {
+                for (key, value) in [
+                    ("commit", &git.commit),
+                    ("author", &git.author),
+                    ("email", &git.email),
+                    ("date", &git.date),
+                    ("commitMessage", &git.message),
+                ] {
                     properties.insert(key.into(), json!(value));
                 }
             }

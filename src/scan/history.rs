@@ -12,7 +12,7 @@ use super::{
 };
 use crate::diagnostics::Diagnostics;
 use crate::finding::{
-    CommitInfo, Finding, Occurrence, SecretStatus, SourceKind, COMMIT_MESSAGE_PATH,
+    CommitInfo, Finding, GitProvenance, Occurrence, SecretStatus, SourceKind, COMMIT_MESSAGE_PATH,
 };
 use crate::matcher::Matcher;
 use crate::source::git::{self, History, HistoryError, HistoryOptions};
@@ -262,7 +262,7 @@ fn attribute(
                 ))
             })
             .clone();
-        finding.set_commit(&info);
+        finding.git = Some(GitProvenance::of(&info));
         finding.occurrences = candidates[1..]
             .iter()
             .map(|candidate| {
@@ -287,12 +287,12 @@ fn attribute(
         findings.push(finding);
     }
     findings.sort_by(|a, b| {
-        (&a.path, a.line, a.column, &a.rule.rule_id, &a.commit).cmp(&(
+        (&a.path, a.line, a.column, &a.rule.rule_id, a.commit()).cmp(&(
             &b.path,
             b.line,
             b.column,
             &b.rule.rule_id,
-            &b.commit,
+            b.commit(),
         ))
     });
     summary.history = Some(HistorySummary {

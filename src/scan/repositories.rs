@@ -27,7 +27,7 @@ pub fn group_across_repositories(mut all: Vec<Finding>) -> Vec<Finding> {
             finding.path.clone(),
             finding.line,
             finding.column,
-            finding.commit.clone(),
+            finding.commit().map(str::to_string),
             finding.rule.rule_id.clone(),
         )
     };

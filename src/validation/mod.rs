@@ -204,7 +204,7 @@ fn pairings(
 /// Whether two findings share a file: a place (path, commit) of one is a place of the other.
 fn same_file(a: &Finding, b: &Finding) -> bool {
     fn places(finding: &Finding) -> impl Iterator<Item = (&str, Option<&str>)> {
-        std::iter::once((finding.path.as_str(), finding.commit.as_deref())).chain(
+        std::iter::once((finding.path.as_str(), finding.commit())).chain(
             finding
                 .occurrences
                 .iter()
