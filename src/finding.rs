@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::rules::model::{Confidence, Severity};
 
 // Provenance belongs to the sources that produce it; findings carry it.
-pub use crate::source::git::CommitInfo;
-pub use crate::source::{SourceKind, COMMIT_MESSAGE_PATH};
+use crate::source::git::CommitInfo;
+use crate::source::Provenance;
 
 /// The raw bytes of a secret, carried from the matcher to the redaction stage (which masks every
 /// copy of it wherever content is shown). `Debug` prints only the length, so a stray `{:?}` in
@@ -148,7 +148,9 @@ pub struct Finding {
     pub occurrences: Vec<Occurrence>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub decoded: Vec<crate::decode::Encoding>,
-    pub source: SourceKind,
+    /// Serialised as `source` (the kind); inside the run it also holds the producer's index.
+    #[serde(rename = "source")]
+    pub provenance: Provenance,
     /// Keyed hash of the raw secret: groups occurrences of one credential without keeping
     /// the secret itself around.
     #[serde(skip)]
@@ -156,9 +158,6 @@ pub struct Finding {
     /// The secret itself, for the redaction stage only.
     #[serde(skip)]
     pub raw_secret: RawSecret,
-    /// The source's index of the blob this was found in (see `source::Blob::origin`).
-    #[serde(skip)]
-    pub origin: usize,
 }
 
 impl Finding {
@@ -197,10 +196,9 @@ impl Finding {
             validation: None,
             occurrences: Vec::new(),
             decoded: Vec::new(),
-            source: SourceKind::File,
+            provenance: Provenance::File,
             secret_hash: hash,
             raw_secret: RawSecret::new(secret.as_bytes()),
-            origin: 0,
         }
     }
 

@@ -43,7 +43,7 @@ pub fn write(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()> {
             crate::finding::SecretStatus::Present => "present",
             crate::finding::SecretStatus::Removed => "removed",
         });
-        let source = finding.source.as_str();
+        let source = finding.provenance.kind().as_str();
         let validation = finding
             .validation
             .as_ref()

@@ -70,7 +70,7 @@ pub fn write(
             let mut properties = serde_json::Map::new();
             properties.insert("confidence".into(), json!(finding.confidence));
             properties.insert("entropy".into(), json!(finding.entropy));
-            properties.insert("source".into(), json!(finding.source));
+            properties.insert("source".into(), json!(finding.provenance));
             if let Some(repository) = &finding.repository {
                 properties.insert("repository".into(), json!(repository));
             }

@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex};
 
 use super::{Collected, Progress, ScanSettings, Summary};
 use crate::decode::{self, EncodedSpan, Encoding};
-use crate::finding::{self, Finding, LineCounter, RuleInfo, SourceKind};
+use crate::finding::{self, Finding, LineCounter, RuleInfo};
 use crate::matcher::{Matcher, RawMatch, Scratch};
-use crate::source::{Blob, BlobVisitor, SkipReason};
+use crate::source::{Blob, BlobVisitor, Provenance, SkipReason};
 use crate::suppress::{MatchFacts, SuppressReason};
 
 use super::lines::{LineCache, LineResult};
@@ -140,8 +140,8 @@ impl<'a> Collector<'a> {
             confidence: found.confidence,
             line: line_of(blob.bytes, place.start),
             // Git blobs have many paths: their path allowlist is applied per appearance.
-            path: match blob.source {
-                SourceKind::Git | SourceKind::CommitMessage => None,
+            path: match blob.provenance {
+                Provenance::Git { .. } | Provenance::CommitMessage { .. } => None,
                 _ => Some(blob.path),
             },
             secret,
@@ -200,10 +200,9 @@ impl<'a> Collector<'a> {
             validation: None,
             occurrences: Vec::new(),
             decoded: place.decoded.to_vec(),
-            source: blob.source,
+            provenance: blob.provenance,
             secret_hash: hash,
             raw_secret: finding::RawSecret::new(secret),
-            origin: blob.origin,
         });
     }
 

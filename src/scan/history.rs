@@ -11,12 +11,10 @@ use super::{
     run_with_progress_then, Collector, HistorySummary, ScanOutcome, ScanSettings, Summary,
 };
 use crate::diagnostics::Diagnostics;
-use crate::finding::{
-    CommitInfo, Finding, GitProvenance, Occurrence, SecretStatus, SourceKind, COMMIT_MESSAGE_PATH,
-};
+use crate::finding::{Finding, GitProvenance, Occurrence, SecretStatus};
 use crate::matcher::Matcher;
-use crate::source::git::{self, History, HistoryError, HistoryOptions};
-use crate::source::{Blob, BlobVisitor};
+use crate::source::git::{self, CommitInfo, History, HistoryError, HistoryOptions};
+use crate::source::{Blob, BlobVisitor, Provenance, SourceKind, COMMIT_MESSAGE_PATH};
 use crate::suppress::SuppressReason;
 
 /// Scans every blob reachable from every ref (or from `--range`/`--since`).
@@ -38,8 +36,7 @@ pub fn scan_history(
                 messages.visit(Blob {
                     bytes: message,
                     path: COMMIT_MESSAGE_PATH,
-                    source: SourceKind::CommitMessage,
-                    origin: commit,
+                    provenance: Provenance::CommitMessage { commit },
                     versions: Default::default(),
                 });
             };
@@ -107,32 +104,28 @@ fn attribute(
         .collect();
     let carried: std::collections::HashSet<(u32, &str, [u8; 32])> = per_blob
         .iter()
-        .filter(|finding| finding.source != SourceKind::CommitMessage)
-        .map(|finding| {
-            (
-                finding.origin as u32,
+        .filter_map(|finding| match finding.provenance {
+            Provenance::Git { blob } => Some((
+                blob as u32,
                 finding.rule.rule_id.as_str(),
                 finding.secret_hash,
-            )
+            )),
+            _ => None,
         })
         .collect();
     for (index, finding) in per_blob.iter().enumerate() {
         // Where this per-blob finding was introduced: (commit, path its allowlist is checked on,
         // reported path). A commit message has one place and no path to allowlist; a blob has
         // every (path, commit) that introduced it.
-        let places: Vec<(u32, Option<&str>, Arc<str>, bool)> =
-            if finding.source == SourceKind::CommitMessage {
-                if finding.origin >= history.commits.len() {
+        let places: Vec<(u32, Option<&str>, Arc<str>, bool)> = match finding.provenance {
+            Provenance::CommitMessage { commit } => {
+                if commit >= history.commits.len() {
                     continue;
                 }
-                vec![(
-                    finding.origin as u32,
-                    None,
-                    COMMIT_MESSAGE_PATH.into(),
-                    true,
-                )]
-            } else {
-                let Some(blob) = history.blobs.get(finding.origin) else {
+                vec![(commit as u32, None, COMMIT_MESSAGE_PATH.into(), true)]
+            }
+            Provenance::Git { blob } => {
+                let Some(blob) = history.blobs.get(blob) else {
                     continue;
                 };
                 // Findings inside an archive carry `first-path!inner`; every appearance gets
@@ -163,7 +156,10 @@ fn attribute(
                         (appearance.commit, Some(&*appearance.path), path, !kept)
                     })
                     .collect()
-            };
+            }
+            // Blobs from other producers do not reach a history scan.
+            _ => continue,
+        };
         for (commit, allowlist_path, path, introduced) in places {
             let id = history.commits[commit as usize].id.to_string();
             if let Some(reason) = suppressor.per_appearance(allowlist_path, &id) {
@@ -212,14 +208,16 @@ fn attribute(
         let Some(all_candidates) = groups.remove(&key) else {
             continue;
         };
-        let still_in_head = all_candidates.iter().any(|candidate| {
-            let source = &per_blob[candidate.finding];
-            source.source != SourceKind::CommitMessage
-                && history
-                    .blobs
-                    .get(source.origin)
-                    .is_some_and(|blob| history.head_blobs.contains(&blob.id))
-        });
+        let still_in_head =
+            all_candidates
+                .iter()
+                .any(|candidate| match per_blob[candidate.finding].provenance {
+                    Provenance::Git { blob } => history
+                        .blobs
+                        .get(blob)
+                        .is_some_and(|blob| history.head_blobs.contains(&blob.id)),
+                    _ => false,
+                });
         let mut candidates: Vec<Candidate> = all_candidates
             .into_iter()
             .filter(|candidate| candidate.introduced)
@@ -237,7 +235,7 @@ fn attribute(
                 commit.time,
                 // In the commit that adds a file with a token and names it in its message, the
                 // file is the place to fix; the message is listed as another place.
-                finding.source == SourceKind::CommitMessage,
+                finding.provenance.kind() == SourceKind::CommitMessage,
                 candidate.path.clone(),
                 finding.line,
                 finding.column,

@@ -4,9 +4,9 @@
 
 use super::{run_with_progress_then, Collector, ScanOutcome, ScanSettings};
 use crate::diagnostics::Diagnostics;
-use crate::finding::SourceKind;
 use crate::matcher::Matcher;
 use crate::source::staged::{self, StagedError};
+use crate::source::Provenance;
 use crate::source::{Admission, BlobMeta, BlobVisitor, SkipReason};
 
 pub fn scan_staged(
@@ -37,8 +37,7 @@ pub fn scan_staged(
                     None,
                     BlobMeta {
                         path: &file.path,
-                        source: SourceKind::Staged,
-                        origin,
+                        provenance: Provenance::Staged { file: origin },
                         versions: Default::default(),
                     },
                     &mut collector,
@@ -49,7 +48,10 @@ pub fn scan_staged(
         |mut findings, _summary| {
             findings.retain(|finding| {
                 files
-                    .get(finding.origin)
+                    .get(match finding.provenance {
+                        Provenance::Staged { file } => file,
+                        _ => usize::MAX,
+                    })
                     .and_then(|file| file.added_lines.as_ref())
                     .is_none_or(|added| added.contains(&finding.line))
             });

@@ -14,7 +14,7 @@ use ignore::{WalkBuilder, WalkState};
 
 use super::{BlobMeta, BlobVisitor, SkipReason, BINARY_SNIFF_LEN};
 use crate::diagnostics::Diagnostics;
-use crate::source::SourceKind;
+use crate::source::Provenance;
 
 /// A per-thread read buffer above this size is released after use rather than kept.
 const KEEP_BUFFER_LIMIT: usize = 64 * 1024 * 1024;
@@ -290,8 +290,7 @@ impl<V: BlobVisitor> Worker<'_, V> {
                     kind,
                     BlobMeta {
                         path: &self.path_text,
-                        source: SourceKind::File,
-                        origin: 0,
+                        provenance: Provenance::File,
                         versions: Default::default(),
                     },
                     &mut self.visitor,

@@ -36,6 +36,55 @@ impl SourceKind {
     }
 }
 
+/// Where a blob came from: the kind a finding reports as `source`, with the producer's index
+/// where a later stage needs it to find the blob's other facts (the commits and paths of a git
+/// blob, the added lines of a staged file). A new source adds a variant here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Provenance {
+    File,
+    Stdin,
+    /// The `file`th entry of `staged::Staged::files`.
+    Staged {
+        file: usize,
+    },
+    /// The `blob`th entry of `git::History::blobs` (one blob, many paths and commits).
+    Git {
+        blob: usize,
+    },
+    /// The message of the `commit`th walked commit (`git::History::commits`).
+    CommitMessage {
+        commit: usize,
+    },
+    /// Read back from a report (`merge`): the kind only.
+    Reported(SourceKind),
+}
+
+impl Provenance {
+    pub fn kind(self) -> SourceKind {
+        match self {
+            Provenance::File => SourceKind::File,
+            Provenance::Stdin => SourceKind::Stdin,
+            Provenance::Staged { .. } => SourceKind::Staged,
+            Provenance::Git { .. } => SourceKind::Git,
+            Provenance::CommitMessage { .. } => SourceKind::CommitMessage,
+            Provenance::Reported(kind) => kind,
+        }
+    }
+}
+
+/// Reports carry the kind only; the index means nothing outside the run.
+impl Serialize for Provenance {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.kind().serialize(serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Provenance {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        SourceKind::deserialize(deserializer).map(Provenance::Reported)
+    }
+}
+
 /// The `path` of findings in a commit message: not a file, and spelled so no file is mistaken
 /// for it.
 pub const COMMIT_MESSAGE_PATH: &str = "(commit message)";
@@ -53,10 +102,7 @@ pub const DEFAULT_MAX_FILE_SIZE: u64 = 100 * 1024 * 1024;
 pub struct Blob<'a> {
     pub bytes: &'a [u8],
     pub path: &'a str,
-    pub source: SourceKind,
-    /// The source's own index for this blob (git: its position in the blob list), carried into
-    /// findings so the source's provenance can be attached later. 0 where unused.
-    pub origin: usize,
+    pub provenance: Provenance,
     /// Where this blob stands among versions of one file handed to the same visitor one after
     /// another (git history); empty elsewhere.
     pub versions: Versions<'a>,
@@ -152,8 +198,7 @@ pub fn classify(bytes: &[u8]) -> ContentKind {
 #[derive(Debug, Clone, Copy)]
 pub struct BlobMeta<'a> {
     pub path: &'a str,
-    pub source: SourceKind,
-    pub origin: usize,
+    pub provenance: Provenance,
     /// Passed on only when the blob is plain text (decoded UTF-16 and archive entries are
     /// matched whole).
     pub versions: Versions<'a>,
@@ -205,8 +250,7 @@ impl Admission {
                     visitor.visit(Blob {
                         bytes: entry,
                         path: inner,
-                        source: meta.source,
-                        origin: meta.origin,
+                        provenance: meta.provenance,
                         versions: Versions::default(),
                     })
                 },
@@ -228,8 +272,7 @@ impl Admission {
         visitor.visit(Blob {
             bytes: text,
             path: meta.path,
-            source: meta.source,
-            origin: meta.origin,
+            provenance: meta.provenance,
             versions,
         });
     }

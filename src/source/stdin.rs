@@ -4,7 +4,7 @@ use std::io::Read;
 
 use super::{Admission, BlobMeta, BlobVisitor, SkipReason};
 use crate::diagnostics::Diagnostics;
-use crate::source::SourceKind;
+use crate::source::Provenance;
 
 /// The path findings from stdin are reported under.
 pub const STDIN_PATH: &str = "<stdin>";
@@ -34,8 +34,7 @@ pub fn scan_stdin(
         None,
         BlobMeta {
             path: STDIN_PATH,
-            source: SourceKind::Stdin,
-            origin: 0,
+            provenance: Provenance::Stdin,
             versions: Default::default(),
         },
         visitor,

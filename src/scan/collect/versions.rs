@@ -260,7 +260,7 @@ impl Collector<'_> {
     ) {
         let mut copy = self.findings[finding].clone();
         copy.line = index + 1;
-        copy.origin = blob.origin;
+        copy.provenance = blob.provenance;
         self.current_kept.push(Kept {
             finding: self.findings.len(),
             found,

@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use super::walk::History;
 use crate::diagnostics::Diagnostics;
-use crate::source::SourceKind;
+use crate::source::Provenance;
 use crate::source::{Admission, BlobMeta, BlobVisitor, SkipReason};
 
 /// Hands every blob of `history` to a visitor made by `make_visitor` (one per rayon job).
@@ -145,8 +145,7 @@ fn read_range<V: BlobVisitor>(
                 Some(kind),
                 BlobMeta {
                     path,
-                    source: SourceKind::Git,
-                    origin,
+                    provenance: Provenance::Git { blob: origin },
                     versions: crate::source::Versions {
                         previous: follows_earlier.then(|| &previous_buffer[..previous_len]),
                         more_follow: more_follow && len <= LARGE_BLOB,
