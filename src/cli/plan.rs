@@ -133,6 +133,11 @@ pub(super) fn build(common: &CommonArgs, config: ConfigSource<'_>) -> Result<Pla
         };
         rule.spec.entropy = Some(*floor);
     }
+    // Public-by-design forms are facts about providers: they hold whichever rules run.
+    let public_forms: Vec<String> = loaded
+        .iter()
+        .flat_map(|rule| rule.spec.public_forms.iter().cloned())
+        .collect();
     for rule_id in common.only_rules.iter().chain(&common.exclude_rules) {
         if !loaded.iter().any(|rule| &rule.spec.id == rule_id) {
             bail!("no rule has the id `{rule_id}` (see `leakhound rules list`)");
@@ -172,7 +177,10 @@ pub(super) fn build(common: &CommonArgs, config: ConfigSource<'_>) -> Result<Pla
     } else {
         Validators::new()
     };
-    let matcher = Matcher::new(loaded.into_iter().map(|rule| rule.spec).collect())?;
+    let matcher = Matcher::with_public_forms(
+        loaded.into_iter().map(|rule| rule.spec).collect(),
+        &public_forms,
+    )?;
     let mut config = config;
     for glob in &common.exclude_paths {
         if let Err(error) = globset::Glob::new(glob) {

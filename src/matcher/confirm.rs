@@ -21,6 +21,8 @@ pub(crate) struct CompiledRule<'a> {
     pub regex: &'a Regex,
     pub secret_group: usize,
     pub must_contain: &'a [[bool; 256]],
+    /// Every loaded rule's `public_forms`, for low-confidence rules.
+    pub public_forms: &'a regex::bytes::RegexSet,
 }
 
 /// A window being grown: `[start, end)`; `end_is_line_end` says whether `end` sits on a line
@@ -143,7 +145,7 @@ fn accept(rule: &CompiledRule<'_>, secret: &[u8], start: usize, end: usize) -> O
         return None;
     }
     if rule.spec.confidence == Confidence::Low
-        && (placeholder::looks_like_identifier(secret) || placeholder::is_public_by_design(secret))
+        && (placeholder::looks_like_identifier(secret) || rule.public_forms.is_match(secret))
     {
         return None;
     }

@@ -78,6 +78,8 @@ pub struct Matcher {
     regexes: Vec<LazyRegex>,
     keywords: keywords::KeywordIndex,
     locality: Locality,
+    /// Values public by design (`RuleSpec::public_forms`), which generic rules skip.
+    public_forms: regex::bytes::RegexSet,
 }
 
 /// Which rules are line-local: no reach before or after the keyword, so a window never leaves
@@ -122,7 +124,27 @@ pub struct Scratch {
 }
 
 impl Matcher {
+    /// A matcher whose generic rules skip the public forms these rules list.
     pub fn new(rules: Vec<RuleSpec>) -> Result<Matcher, MatcherBuildError> {
+        let forms: Vec<String> = rules
+            .iter()
+            .flat_map(|rule| rule.public_forms.iter().cloned())
+            .collect();
+        Matcher::with_public_forms(rules, &forms)
+    }
+
+    /// A matcher for some rules that knows the public forms of all of them (a run that
+    /// enables only the generic rules must still not report a publishable key).
+    pub fn with_public_forms(
+        rules: Vec<RuleSpec>,
+        public_forms: &[String],
+    ) -> Result<Matcher, MatcherBuildError> {
+        let public_forms = regex::bytes::RegexSetBuilder::new(public_forms)
+            .unicode(false)
+            .build()
+            .map_err(|error| MatcherBuildError {
+                message: format!("public_forms: {error}"),
+            })?;
         let keywords = keywords::KeywordIndex::build(&rules)?;
         let regexes = rules
             .iter()
@@ -144,6 +166,7 @@ impl Matcher {
             regexes,
             keywords,
             locality,
+            public_forms,
         })
     }
 
@@ -342,6 +365,7 @@ impl Matcher {
                         regex: &parts.regex,
                         secret_group: parts.secret_group,
                         must_contain: &parts.must_contain,
+                        public_forms: &self.public_forms,
                     },
                     haystack,
                     &hits[group_start..group_end],

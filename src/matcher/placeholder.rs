@@ -57,25 +57,6 @@ pub fn looks_like_identifier(secret: &[u8]) -> bool {
     segments >= 2 && (digit_segment || identifier_separator)
 }
 
-/// Values that look like credentials but are public by design (shipped to browsers and apps),
-/// which generic rules would otherwise report: Mapbox public tokens, Stripe publishable keys,
-/// Datadog browser client tokens, PostHog project keys.
-pub fn is_public_by_design(secret: &[u8]) -> bool {
-    const PUBLIC_PREFIXES: &[&[u8]] = &[b"pk.", b"pk_live_", b"pk_test_", b"phc_"];
-    if PUBLIC_PREFIXES
-        .iter()
-        .any(|prefix| secret.starts_with(prefix))
-    {
-        return true;
-    }
-    // Datadog client tokens: "pub" + 32 hex digits.
-    secret.len() == 35
-        && secret.starts_with(b"pub")
-        && secret[3..]
-            .iter()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
-}
-
 fn contains_placeholder_word(secret: &[u8]) -> bool {
     PLACEHOLDER_WORDS.iter().any(|word| {
         secret
@@ -139,14 +120,6 @@ mod tests {
         ] {
             assert!(!looks_like_identifier(value.as_bytes()), "{value}");
         }
-    }
-
-    #[test]
-    fn public_client_values_are_recognised() {
-        use super::is_public_by_design;
-        assert!(is_public_by_design(b"pk.eyJ1IjoiZXhhbXBsZSJ9.abc"));
-        assert!(is_public_by_design(b"pub0123456789abcdef0123456789abcdef"));
-        assert!(!is_public_by_design(b"sk.eyJ1IjoiZXhhbXBsZSJ9.abc"));
     }
 
     #[test]

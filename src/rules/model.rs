@@ -115,6 +115,11 @@ pub struct RuleSpec {
     /// at ~37 MB/s that way, and dominated tree scans).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub secret_must_contain: Vec<String>,
+    /// Regexes for this provider's values that are public by design (publishable keys, client
+    /// tokens shipped to browsers and apps): low-confidence (generic) rules do not report a
+    /// value matching one, whichever rules a run enables. A fact from the provider's docs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub public_forms: Vec<String>,
     pub remediation: String,
     #[serde(default)]
     pub examples: Vec<String>,

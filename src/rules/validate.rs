@@ -19,6 +19,12 @@ pub fn validate_spec(spec: &RuleSpec) -> Result<(), RuleProblem> {
     for class in &spec.secret_must_contain {
         compile_byte_class(class)?;
     }
+    for form in &spec.public_forms {
+        compile_rule_regex(form).map_err(|problem| RuleProblem::InBlock {
+            block: "public_forms",
+            problem: Box::new(problem),
+        })?;
+    }
     let regex = compile_rule_regex(&spec.regex)?;
     if regex.capture_names().flatten().all(|name| name != "secret") {
         return Err("regex has no named group `secret`".into());

@@ -650,3 +650,41 @@ fn mail_s3cmd_and_ansible_credential_files_are_found_at_their_lines() {
         ]
     );
 }
+
+#[test]
+fn values_public_by_design_are_not_generic_secrets_whichever_rules_run() {
+    let dir = Dir::new();
+    let public = "stripe_api_key = \"pk_live_51HqLyjWDarjtT1zdp7dczzzXyZ8qWQ\"\n\
+                  posthog_api_key = \"phc_4xPmQk2LbS9vN7wRtY6uZcH3jD8fGa1eKs5oWi0qLm\"\n\
+                  mapbox_token = \"pk.eyJ1IjoiYWNtZSIsImEiOiJjbDBrIn0.ktLnIM4KZpa_PDTSELtv8o\"\n\
+                  datadog_token = \"pub0f3c9a7e21b84d6c5f0e9a8b7c6d5e4f\"\n";
+    dir.write("public.env", public);
+    // The same values with another first letter are not public: the generic rule reports them.
+    let private = public
+        .replace("\"pk_", "\"qk_")
+        .replace("\"phc_", "\"phq_")
+        .replace("\"pk.", "\"qk.")
+        .replace("\"pub", "\"qub");
+    dir.write("private.env", private);
+    for only_generic in [false, true] {
+        let mut command = dir.command();
+        command.args(["scan", ".", "--format", "json"]);
+        if only_generic {
+            // The providers' rules (which carry the public forms) are not enabled.
+            command.args(["--rule", "generic-credential-quoted"]);
+        }
+        let output = run(&mut command);
+        let rule = "generic-credential-quoted".to_string();
+        assert_eq!(
+            locations(&json_findings(&output)),
+            [(1, 19), (2, 20), (3, 17), (4, 18)].map(|(line, column)| (
+                rule.clone(),
+                "private.env".to_string(),
+                line,
+                column
+            )),
+            "{}",
+            stderr(&output)
+        );
+    }
+}
