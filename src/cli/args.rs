@@ -476,6 +476,16 @@ pub enum RulesCommand {
         #[arg(required = true, value_name = "FILE|DIR")]
         files: Vec<PathBuf>,
     },
+    /// Rewrite rule files in canonical form: keys in the documented order (comments move with
+    /// their key), ids and levels as basic strings, regexes as literal strings.
+    Fmt {
+        /// Rule files or directories (their `*.toml` files).
+        #[arg(required = true, value_name = "FILE|DIR")]
+        files: Vec<PathBuf>,
+        /// Change nothing; list the files not in canonical form and exit 1 if there are any.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

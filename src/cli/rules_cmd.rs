@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 
 use super::args::{ListFormat, RulesCommand};
 use super::{EXIT_CLEAN, EXIT_FINDINGS};
@@ -14,7 +14,52 @@ pub fn run(command: RulesCommand) -> Result<i32> {
         RulesCommand::List { format, rules } => list(format, &rules),
         RulesCommand::Show { id, rules } => show(&id, &rules),
         RulesCommand::Check { files } => check(&files),
+        RulesCommand::Fmt { files, check } => format_files(&files, check),
     }
+}
+
+/// `rules fmt [--check]`: each named file, or each `*.toml` in a named directory (sorted).
+fn format_files(paths: &[PathBuf], check_only: bool) -> Result<i32> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut inside: Vec<PathBuf> = std::fs::read_dir(path)
+                .with_context(|| format!("{}: cannot list directory", path.display()))?
+                .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+                .filter(|file| {
+                    file.extension()
+                        .is_some_and(|extension| extension == "toml")
+                })
+                .collect();
+            inside.sort();
+            files.extend(inside);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    let mut differing = 0;
+    for file in &files {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("{}: cannot read rule file", file.display()))?;
+        let formatted =
+            rules::format::canonical(&text).with_context(|| file.display().to_string())?;
+        if formatted == text {
+            continue;
+        }
+        differing += 1;
+        if check_only {
+            println!("{}: not in canonical form", file.display());
+        } else {
+            std::fs::write(file, formatted)
+                .with_context(|| format!("{}: cannot write rule file", file.display()))?;
+            println!("{}: formatted", file.display());
+        }
+    }
+    Ok(if check_only && differing > 0 {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    })
 }
 
 pub(super) fn all_rules(extra: &[PathBuf]) -> Result<Vec<LoadedRule>> {

@@ -146,7 +146,19 @@ fn parse_rules(origin: &Path, text: &str, check: Check) -> Result<Vec<LoadedRule
         }
     })?;
     let mut rules = Vec::with_capacity(parsed.rules.len());
-    for spec in parsed.rules {
+    for mut spec in parsed.rules {
+        if let Some(name) = spec.keyword_set.take() {
+            let Some(set) = parsed.keyword_sets.get(&name) else {
+                return Err(RuleError::Invalid {
+                    file: origin.to_path_buf(),
+                    rule_id: spec.id.clone(),
+                    problem: format!("keyword_set {name:?} is not in this file's [keyword_sets]")
+                        .into(),
+                });
+            };
+            let own = std::mem::take(&mut spec.keywords);
+            spec.keywords = set.iter().cloned().chain(own).collect();
+        }
         let checked = match check {
             Check::Structure => validate_structure(&spec),
             Check::Full => validate_spec(&spec),

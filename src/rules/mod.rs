@@ -1,6 +1,7 @@
 //! Rules: their TOML model, loading (embedded, `--rules`, config) and validation. Knows nothing
 //! of files being scanned or of output.
 
+pub mod format;
 pub mod loader;
 pub mod model;
 pub mod validate;

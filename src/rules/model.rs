@@ -6,10 +6,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// One rule file: a list of `[[rule]]` tables.
+/// One rule file: a list of `[[rule]]` tables, and keyword lists its rules share.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleFile {
+    /// Named keyword lists (`[keyword_sets] credential_names = [...]`) a rule of this file
+    /// takes with `keyword_set = "credential_names"`, so a family of rules keeps one list.
+    #[serde(default)]
+    pub keyword_sets: BTreeMap<String, Vec<String>>,
     #[serde(rename = "rule", default)]
     pub rules: Vec<RuleSpec>,
 }
@@ -93,7 +97,12 @@ pub struct RuleSpec {
     pub severity: Severity,
     #[serde(default)]
     pub confidence: Confidence,
+    /// Literals, ASCII case-insensitive; with `keyword_set`, added to that set's.
+    #[serde(default)]
     pub keywords: Vec<String>,
+    /// A `[keyword_sets]` entry of the same file; resolved into `keywords` at load time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyword_set: Option<String>,
     pub regex: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entropy: Option<f64>,

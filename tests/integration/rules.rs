@@ -196,3 +196,83 @@ fn the_rule_pack_covers_at_least_500_rules_over_300_providers() {
     assert!(rules.len() >= 500, "{} rules", rules.len());
     assert!(providers.len() >= 300, "{} providers", providers.len());
 }
+
+#[test]
+fn rules_fmt_puts_keys_in_order_and_check_lists_what_it_would_change() {
+    let dir = crate::util::Dir::new();
+    let canonical = crate::util::good_acme_rule();
+    // The same rule with `remediation` first and the id in single quotes.
+    let (before_remediation, remediation) = canonical
+        .split_once("remediation = ")
+        .expect("the rule has a remediation");
+    let (remediation_value, rest) = remediation.split_once('\n').unwrap();
+    let scrambled = format!(
+        "[[rule]]\nremediation = {remediation_value}\n{}{rest}",
+        before_remediation
+            .trim_start_matches("[[rule]]\n")
+            .replace("id = \"acme-token\"", "id = 'acme-token'")
+    );
+    dir.write("mine.toml", &scrambled);
+    dir.write("fine.toml", canonical.replace("acme", "zeta"));
+    let output = crate::util::run(dir.command().args(["rules", "fmt", "--check", "."]));
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        crate::util::stdout(&output),
+        "./mine.toml: not in canonical form\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("mine.toml")).unwrap(),
+        scrambled
+    );
+    let output = crate::util::run(dir.command().args(["rules", "fmt", "mine.toml"]));
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("mine.toml")).unwrap(),
+        canonical
+    );
+    let output = crate::util::run(dir.command().args(["rules", "fmt", "--check", "."]));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        crate::util::stdout(&output)
+    );
+}
+
+#[test]
+fn rules_of_a_file_share_a_keyword_set_and_an_unknown_set_is_named() {
+    let dir = crate::util::Dir::new();
+    let shared = crate::util::good_acme_rule().replace(
+        "keywords = [\"acme_\"]",
+        "keyword_set = \"acme_words\"\nkeywords = [\"acme-\"]",
+    );
+    dir.write(
+        "mine.toml",
+        format!("[keyword_sets]\nacme_words = [\"acme_\"]\n\n{shared}"),
+    );
+    let output = crate::util::run(dir.command().args([
+        "rules",
+        "show",
+        "acme-token",
+        "--rules",
+        "mine.toml",
+    ]));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        crate::util::stderr(&output)
+    );
+    let shown = crate::util::stdout(&output);
+    assert!(
+        shown.contains("keywords = [\n    \"acme_\",\n    \"acme-\",\n]"),
+        "{shown}"
+    );
+    dir.write("mine.toml", shared);
+    let output = crate::util::run(dir.command().args(["rules", "check", "mine.toml"]));
+    assert_eq!(output.status.code(), Some(2));
+    crate::util::assert_stderr_contains(
+        &output,
+        "mine.toml: rule `acme-token`: keyword_set \"acme_words\" is not in this file's [keyword_sets]",
+    );
+}
