@@ -194,7 +194,7 @@ fn scan_repository(
             max_file_size: plan.max_file_size,
             archives: plan.archives,
         };
-        let outcome = scan::scan_paths(&plan.matcher, &walk, &plan.settings, diagnostics);
+        let outcome = scan::scan_source(&plan.matcher, &walk, &plan.settings, diagnostics);
         return Ok((outcome, None));
     }
     let options = source::git::HistoryOptions {

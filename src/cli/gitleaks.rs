@@ -128,7 +128,7 @@ fn scan_for_entries(args: &ImportGitleaksArgs) -> Result<Vec<Finding>> {
             max_file_size: plan.max_file_size,
             archives: plan.archives,
         };
-        scan::scan_paths(&plan.matcher, &walk, &plan.settings, &diagnostics)
+        scan::scan_source(&plan.matcher, &walk, &plan.settings, &diagnostics)
     };
     // Only the masking stage: these findings become baseline entries, not a report.
     plan.pipeline().redact.run(&mut outcome);

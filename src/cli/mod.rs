@@ -108,16 +108,14 @@ fn scan_command(args: ScanArgs) -> Result<i32> {
         summary: Default::default(),
     };
     if read_stdin {
-        outcome = scan::scan_stdin(
-            &plan.matcher,
-            plan.max_file_size,
-            plan.archives,
-            &plan.settings,
-            &diagnostics,
-        );
+        let stdin = source::stdin::Stdin {
+            max_size: plan.max_file_size,
+            archives: plan.archives,
+        };
+        outcome = scan::scan_source(&plan.matcher, &stdin, &plan.settings, &diagnostics);
     }
     if !walk.roots.is_empty() {
-        let from_files = scan::scan_paths(&plan.matcher, &walk, &plan.settings, &diagnostics);
+        let from_files = scan::scan_source(&plan.matcher, &walk, &plan.settings, &diagnostics);
         outcome = merge(outcome, from_files);
     }
     Ok(emit(&args.common, outcome, &plan)?.0)

@@ -279,38 +279,22 @@ pub(crate) struct Progress {
     pub(crate) commits: AtomicU64,
 }
 
-/// Scans files and directories on disk.
-pub fn scan_paths(
+/// Scans what a source produces (files on disk, standard input, ...): one finding per
+/// credential, at its first place in (path, line, column) order.
+pub fn scan_source<S: source::Source>(
     matcher: &Matcher,
-    walk: &source::fs::WalkOptions,
+    input: &S,
     settings: &ScanSettings,
     diagnostics: &Diagnostics,
 ) -> ScanOutcome {
-    let ignored = AtomicU64::new(0);
+    let mut produced = source::Produced::default();
     let mut outcome = run_with_progress(settings, diagnostics, |progress, collected| {
-        let left_out = source::fs::walk(walk, diagnostics, || {
+        produced = input.produce(diagnostics, || {
             Collector::new(matcher, settings, progress, collected)
         });
-        ignored.store(left_out, Ordering::Relaxed);
     });
-    if walk.respect_ignore_files {
-        outcome.summary.ignored_files = Some(ignored.load(Ordering::Relaxed));
-    }
+    outcome.summary.ignored_files = produced.ignored_files;
     outcome
-}
-
-/// Scans standard input as one blob.
-pub fn scan_stdin(
-    matcher: &Matcher,
-    max_file_size: u64,
-    archives: Option<source::archive::Limits>,
-    settings: &ScanSettings,
-    diagnostics: &Diagnostics,
-) -> ScanOutcome {
-    run_with_progress(settings, diagnostics, |progress, collected| {
-        let mut collector = Collector::new(matcher, settings, progress, collected);
-        source::stdin::scan_stdin(max_file_size, archives, diagnostics, &mut collector);
-    })
 }
 
 pub(crate) fn run_with_progress(

@@ -31,6 +31,19 @@ pub struct WalkOptions {
     pub archives: Option<super::archive::Limits>,
 }
 
+impl super::Source for WalkOptions {
+    fn produce<V, F>(&self, diagnostics: &Diagnostics, make_visitor: F) -> super::Produced
+    where
+        V: BlobVisitor + Send,
+        F: Fn() -> V + Sync,
+    {
+        let left_out = walk(self, diagnostics, make_visitor);
+        super::Produced {
+            ignored_files: self.respect_ignore_files.then_some(left_out),
+        }
+    }
+}
+
 /// Walks every root in parallel; `make_visitor` is called once per walker thread. Returns the
 /// number of files that ignore rules left out (0 with `--no-ignore`).
 pub fn walk<V, F>(options: &WalkOptions, diagnostics: &Diagnostics, make_visitor: F) -> u64

@@ -128,6 +128,31 @@ pub enum SkipReason {
     Missing,
 }
 
+/// An input that produces blobs. `scan::scan_source` runs any source through the same
+/// collectors, grouping and counters, so a new input needs this and no scanning code.
+/// (`history` and `staged` have their own entry points: each groups its findings its own way,
+/// by commit and by added line.)
+pub trait Source {
+    /// Hands every blob to a visitor made by `make_visitor` (once per thread the source uses),
+    /// each through `Admission::visit` after its own size check.
+    fn produce<V, F>(
+        &self,
+        diagnostics: &crate::diagnostics::Diagnostics,
+        make_visitor: F,
+    ) -> Produced
+    where
+        V: BlobVisitor + Send,
+        F: Fn() -> V + Sync;
+}
+
+/// What a source reports besides its blobs.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Produced {
+    /// Files ignore rules left out (`None` where the source has no ignore rules, or they were
+    /// switched off).
+    pub ignored_files: Option<u64>,
+}
+
 /// Receives blobs from a source; one per thread, so it needs no locking of its own.
 pub trait BlobVisitor {
     fn visit(&mut self, blob: Blob<'_>);

@@ -9,12 +9,27 @@ use crate::source::Provenance;
 /// The path findings from stdin are reported under.
 pub const STDIN_PATH: &str = "<stdin>";
 
-pub fn scan_stdin(
-    max_size: u64,
-    archives: Option<super::archive::Limits>,
-    diagnostics: &Diagnostics,
-    visitor: &mut dyn BlobVisitor,
-) {
+/// Standard input, read once (up to the size limit) into one blob.
+pub struct Stdin {
+    pub max_size: u64,
+    /// `None` with --no-archives.
+    pub archives: Option<super::archive::Limits>,
+}
+
+impl super::Source for Stdin {
+    fn produce<V, F>(&self, diagnostics: &Diagnostics, make_visitor: F) -> super::Produced
+    where
+        V: BlobVisitor + Send,
+        F: Fn() -> V + Sync,
+    {
+        let mut visitor = make_visitor();
+        read(self, diagnostics, &mut visitor);
+        super::Produced::default()
+    }
+}
+
+fn read(stdin: &Stdin, diagnostics: &Diagnostics, visitor: &mut dyn BlobVisitor) {
+    let max_size = stdin.max_size;
     let mut bytes = Vec::new();
     let mut limited = std::io::stdin().lock().take(max_size.saturating_add(1));
     if let Err(error) = limited.read_to_end(&mut bytes) {
@@ -29,7 +44,7 @@ pub fn scan_stdin(
         visitor.skipped(SkipReason::Oversize, bytes.len() as u64);
         return;
     }
-    Admission::new(archives).visit(
+    Admission::new(stdin.archives).visit(
         &bytes,
         None,
         BlobMeta {
