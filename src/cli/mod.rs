@@ -116,7 +116,7 @@ fn scan_command(args: ScanArgs) -> Result<i32> {
     }
     if !walk.roots.is_empty() {
         let from_files = scan::scan_source(&plan.matcher, &walk, &plan.settings, &diagnostics);
-        outcome = merge(outcome, from_files);
+        outcome = scan::combine(outcome, from_files);
     }
     Ok(emit(&args.common, outcome, &plan)?.0)
 }
@@ -279,33 +279,4 @@ fn staged_command(args: StagedArgs) -> Result<i32> {
         );
     }
     Ok(status)
-}
-
-/// Combines a stdin scan with a file scan into one outcome, regrouped by credential (the
-/// pipeline then masks each part's secrets in the other's snippets too).
-fn merge(first: ScanOutcome, second: ScanOutcome) -> ScanOutcome {
-    if first.findings.is_empty() && first.summary.files == 0 {
-        return second;
-    }
-    let mut summary = first.summary.clone();
-    summary.absorb(&second.summary);
-    summary.warnings = second.summary.warnings;
-    summary.ignored_files = second.summary.ignored_files;
-    summary.elapsed += second.summary.elapsed;
-    let mut all = first.findings;
-    for mut finding in second.findings {
-        let occurrences = std::mem::take(&mut finding.occurrences);
-        all.push(finding.clone());
-        for place in occurrences {
-            let mut copy = finding.clone();
-            copy.path = place.path;
-            copy.line = place.line;
-            copy.column = place.column;
-            copy.column_utf16 = place.column_utf16;
-            all.push(copy);
-        }
-    }
-    let findings = scan::group_by_credential(all);
-    summary.findings = findings.len() as u64;
-    ScanOutcome { findings, summary }
 }

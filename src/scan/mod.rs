@@ -365,6 +365,35 @@ pub(crate) fn run_with_progress_then(
     ScanOutcome { findings, summary }
 }
 
+/// Combines a stdin scan with a file scan into one outcome, regrouped by credential (the
+/// pipeline then masks each part's secrets in the other's snippets too).
+pub fn combine(first: ScanOutcome, second: ScanOutcome) -> ScanOutcome {
+    if first.findings.is_empty() && first.summary.files == 0 {
+        return second;
+    }
+    let mut summary = first.summary.clone();
+    summary.absorb(&second.summary);
+    summary.warnings = second.summary.warnings;
+    summary.ignored_files = second.summary.ignored_files;
+    summary.elapsed += second.summary.elapsed;
+    let mut all = first.findings;
+    for mut finding in second.findings {
+        let occurrences = std::mem::take(&mut finding.occurrences);
+        all.push(finding.clone());
+        for place in occurrences {
+            let mut copy = finding.clone();
+            copy.path = place.path;
+            copy.line = place.line;
+            copy.column = place.column;
+            copy.column_utf16 = place.column_utf16;
+            all.push(copy);
+        }
+    }
+    let findings = group_by_credential(all);
+    summary.findings = findings.len() as u64;
+    ScanOutcome { findings, summary }
+}
+
 /// One credential, one finding: occurrences of the same (rule, secret) are folded into the
 /// first in (path, line, column) order.
 pub fn group_by_credential(mut all: Vec<Finding>) -> Vec<Finding> {
