@@ -25,3 +25,13 @@ for word in token password; do
     /usr/bin/time -f "history $word: %e s, %M KB peak (bar $bar KB)" \
         "$binary" history "$repo" --no-progress --quiet --max-file-size 100000000 || true
 done
+
+# The memory budget: eight 90 MB keyword-dense files on 8 threads, without a binding budget and
+# with two that bind (one file's reservation is its size, so 100M admits one at a time).
+python3 -c "import sys; sys.stdout.write('token=a;' * (90_000_000 // 8))" >"$work/big-1.txt"
+for i in 2 3 4 5 6 7 8; do cp "$work/big-1.txt" "$work/big-$i.txt"; done
+mkdir "$work/big" && mv "$work"/big-*.txt "$work/big/"
+for budget in "" 200M 100M; do
+    /usr/bin/time -f "scan 8 x 90 MB, 8 threads, budget ${budget:-default}: %e s, %M KB peak" \
+        "$binary" scan "$work/big" --threads 8 --no-progress --quiet ${budget:+--memory-budget "$budget"} || true
+done

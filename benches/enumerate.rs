@@ -57,6 +57,9 @@ fn options(repo: &Path) -> HistoryOptions {
         threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
         max_file_size: 10 << 20,
         archives: None,
+        budget: std::sync::Arc::new(leakhound::source::budget::MemoryBudget::new(
+            leakhound::source::budget::default_capacity(),
+        )),
     }
 }
 
@@ -77,6 +80,7 @@ fn read_all(history: &History, options: &HistoryOptions, diagnostics: &Diagnosti
         history,
         options.max_file_size,
         options.threads,
+        &options.budget,
         diagnostics,
         || ByteCounter(&bytes),
     );

@@ -322,9 +322,15 @@ pub struct CommonArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
 
-    /// Skip files (and blobs) larger than this many bytes [default: 10485760].
+    /// Skip files (and blobs) larger than this many bytes [default: 104857600, 100 MiB].
     #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_file_size: Option<u64>,
+
+    /// Bound on the bytes of large files (1 MiB and up) all threads hold at once; a thread waits
+    /// for room rather than read past it. Plain bytes or with K, M, G (KiB, MiB, GiB)
+    /// [default: a quarter of physical memory].
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    pub memory_budget: Option<u64>,
 
     /// Never draw a progress indicator.
     #[arg(long)]
@@ -492,4 +498,30 @@ pub enum RulesCommand {
 pub enum ListFormat {
     Human,
     Json,
+}
+
+/// `4096`, `512K`, `64M`, `2G` (also `KiB`, `MiB`, `GiB`, `KB`...; powers of 1024), at least 1 MiB.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let trimmed = text.trim();
+    let digits = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(digits);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size (examples: 536870912, 512M, 2G)"))?;
+    let shift = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err(format!("{text:?}: unknown unit {unit:?} (use K, M or G)")),
+    };
+    let bytes = number
+        .checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("{text:?} is too large"))?;
+    if bytes < 1 << 20 {
+        return Err(format!("{text:?} is below the 1 MiB minimum"));
+    }
+    Ok(bytes)
 }

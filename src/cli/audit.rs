@@ -193,6 +193,7 @@ fn scan_repository(
             threads: plan.threads,
             max_file_size: plan.max_file_size,
             archives: plan.archives,
+            budget: plan.budget.clone(),
         };
         let outcome = scan::scan_source(&plan.matcher, &walk, &plan.settings, diagnostics);
         return Ok((outcome, None));
@@ -204,6 +205,7 @@ fn scan_repository(
         threads: plan.threads,
         max_file_size: plan.max_file_size,
         archives: plan.archives,
+        budget: plan.budget.clone(),
     };
     let outcome = scan::scan_history(&plan.matcher, &options, &plan.settings, diagnostics)?;
     let missing = outcome.summary.missing_objects;

@@ -117,6 +117,7 @@ fn scan_for_entries(args: &ImportGitleaksArgs) -> Result<Vec<Finding>> {
             threads: plan.threads,
             max_file_size: plan.max_file_size,
             archives: plan.archives,
+            budget: plan.budget.clone(),
         };
         scan::scan_history(&plan.matcher, &options, &plan.settings, &diagnostics)?
     } else {
@@ -127,6 +128,7 @@ fn scan_for_entries(args: &ImportGitleaksArgs) -> Result<Vec<Finding>> {
             threads: plan.threads,
             max_file_size: plan.max_file_size,
             archives: plan.archives,
+            budget: plan.budget.clone(),
         };
         scan::scan_source(&plan.matcher, &walk, &plan.settings, &diagnostics)
     };

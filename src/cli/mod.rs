@@ -102,6 +102,7 @@ fn scan_command(args: ScanArgs) -> Result<i32> {
         threads: plan.threads,
         max_file_size: plan.max_file_size,
         archives: plan.archives,
+        budget: plan.budget.clone(),
     };
     let mut outcome = ScanOutcome {
         findings: Vec::new(),
@@ -166,6 +167,7 @@ fn history_command(args: HistoryArgs) -> Result<i32> {
         threads: plan.threads,
         max_file_size: plan.max_file_size,
         archives: plan.archives,
+        budget: plan.budget.clone(),
     };
     let mut outcome = scan::scan_history(&plan.matcher, &options, &plan.settings, &diagnostics)?;
     if let Some(repository) = &repository {

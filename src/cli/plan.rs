@@ -16,6 +16,7 @@ use crate::matcher::Matcher;
 use crate::pipeline::{ApplyBaseline, Pipeline, Redact, Validate};
 use crate::rules::{self, LoadedRule};
 use crate::scan::ScanSettings;
+use crate::source::budget::MemoryBudget;
 use crate::source::{self, DEFAULT_MAX_FILE_SIZE};
 use crate::suppress::baseline::Baseline;
 use crate::suppress::{Allowlist, Suppressor};
@@ -35,6 +36,8 @@ pub(super) struct Plan {
     pub(super) settings: ScanSettings,
     pub(super) threads: usize,
     pub(super) max_file_size: u64,
+    /// Shared by every reader thread of the run (`--memory-budget`).
+    pub(super) budget: Arc<MemoryBudget>,
 }
 
 impl Plan {
@@ -242,6 +245,11 @@ pub(super) fn build(common: &CommonArgs, config: ConfigSource<'_>) -> Result<Pla
         },
         threads,
         max_file_size,
+        budget: Arc::new(MemoryBudget::new(
+            common
+                .memory_budget
+                .unwrap_or_else(source::budget::default_capacity),
+        )),
     })
 }
 

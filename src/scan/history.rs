@@ -56,6 +56,7 @@ pub fn scan_history(
                 &history,
                 options.max_file_size,
                 options.threads,
+                &options.budget,
                 diagnostics,
                 || Collector::new(matcher, settings, progress, collected),
             );

@@ -12,12 +12,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use ignore::{WalkBuilder, WalkState};
 
+use super::budget::{MemoryBudget, Reservation};
 use super::{BlobMeta, BlobVisitor, SkipReason, BINARY_SNIFF_LEN};
 use crate::diagnostics::Diagnostics;
 use crate::source::Provenance;
 
-/// A per-thread read buffer above this size is released after use rather than kept.
-const KEEP_BUFFER_LIMIT: usize = 64 * 1024 * 1024;
+/// Read buffers above this are freed after use rather than kept for the next file: a larger one
+/// was read under a memory-budget reservation (`budget::RESERVED_FROM`), which is gone once the
+/// file is scanned, so keeping its buffer would hold memory the budget no longer counts.
+const KEEP_BUFFER_LIMIT: usize = super::budget::RESERVED_FROM as usize;
 
 pub struct WalkOptions {
     pub roots: Vec<PathBuf>,
@@ -29,6 +32,8 @@ pub struct WalkOptions {
     pub max_file_size: u64,
     /// `None` with --no-archives.
     pub archives: Option<super::archive::Limits>,
+    /// Shared by the walker threads: large files are read only while it has room.
+    pub budget: std::sync::Arc<MemoryBudget>,
 }
 
 impl super::Source for WalkOptions {
@@ -103,6 +108,7 @@ where
         threads: options.threads,
         max_file_size: options.max_file_size,
         archives: options.archives,
+        budget: options.budget.clone(),
     };
     let scanned = AtomicU64::new(0);
     let mut display = DisplayPaths::relative_to(root);
@@ -211,6 +217,7 @@ fn scan_walk_displayed<V, F>(
             diagnostics,
             max_file_size: options.max_file_size,
             archives: options.archives,
+            budget: &options.budget,
             record,
             seen_keys: Vec::new(),
         };
@@ -240,6 +247,7 @@ struct Worker<'a, V> {
     max_file_size: u64,
     /// Only for the read's size allowance: archives are limited by their entries.
     archives: Option<super::archive::Limits>,
+    budget: &'a MemoryBudget,
     record: SeenPaths<'a>,
     seen_keys: Vec<u64>,
 }
@@ -284,13 +292,15 @@ impl<V: BlobVisitor> Worker<'_, V> {
                 self.seen_keys.push(path_key(relative));
             }
         }
+        let budget = self.budget;
         match read_file(
             path,
             self.max_file_size,
             self.archives.map(|limits| limits.max_archive_bytes),
             &mut self.buffer,
+            budget,
         ) {
-            Ok(outcome @ (ReadOutcome::Archive | ReadOutcome::Text(_))) => {
+            Ok((outcome @ (ReadOutcome::Archive | ReadOutcome::Text(_)), _held)) => {
                 self.path_text.clear();
                 self.display.write(path, entry.depth(), &mut self.path_text);
                 let kind = match outcome {
@@ -310,8 +320,10 @@ impl<V: BlobVisitor> Worker<'_, V> {
                     &mut |message| diagnostics.warn(message),
                 );
             }
-            Ok(ReadOutcome::Binary(size)) => self.visitor.skipped(SkipReason::Binary, size),
-            Ok(ReadOutcome::Oversize(size)) => self.visitor.skipped(SkipReason::Oversize, size),
+            Ok((ReadOutcome::Binary(size), _)) => self.visitor.skipped(SkipReason::Binary, size),
+            Ok((ReadOutcome::Oversize(size), _)) => {
+                self.visitor.skipped(SkipReason::Oversize, size);
+            }
             Err(error) => {
                 self.diagnostics
                     .warn(format!("{}: cannot read: {error}", path.display()));
@@ -340,16 +352,19 @@ impl<V> Drop for Worker<'_, V> {
 /// Reads a file into `buffer`, looking at its first bytes before reading the rest so large
 /// binaries cost one small read. An archive is limited by what it expands to (`archive_cap`, the
 /// archive byte budget), not by `max_size`: a 51 MB tarball of small text files is scanned.
-fn read_file(
+/// A large file is read whole only with room in the memory budget; the reservation comes back
+/// with the content and is held until the file is scanned.
+fn read_file<'b>(
     path: &Path,
     max_size: u64,
     archive_cap: Option<u64>,
     buffer: &mut Vec<u8>,
-) -> std::io::Result<ReadOutcome> {
+    budget: &'b MemoryBudget,
+) -> std::io::Result<(ReadOutcome, Option<Reservation<'b>>)> {
     let mut file = File::open(path)?;
     let size = file.metadata()?.len();
     if size > max_size && archive_cap.is_none_or(|cap| size > cap) {
-        return Ok(ReadOutcome::Oversize(size));
+        return Ok((ReadOutcome::Oversize(size), None));
     }
     buffer.clear();
     (&mut file)
@@ -357,12 +372,13 @@ fn read_file(
         .read_to_end(buffer)?;
     let archive = archive_cap.is_some() && super::archive::is_archive(buffer);
     if size > max_size && !archive {
-        return Ok(ReadOutcome::Oversize(size));
+        return Ok((ReadOutcome::Oversize(size), None));
     }
     let kind = super::classify(buffer);
     if kind == super::ContentKind::Binary && !archive {
-        return Ok(ReadOutcome::Binary(size));
+        return Ok((ReadOutcome::Binary(size), None));
     }
+    let held = budget.reserve(size);
     // The file may grow while we read it: never read past the limit.
     let limit = match (archive, archive_cap) {
         (true, Some(cap)) => cap.max(max_size),
@@ -372,13 +388,14 @@ fn read_file(
     let remaining = limit.saturating_sub(buffer.len() as u64).saturating_add(1);
     file.take(remaining).read_to_end(buffer)?;
     if buffer.len() as u64 > limit {
-        return Ok(ReadOutcome::Oversize(buffer.len() as u64));
+        return Ok((ReadOutcome::Oversize(buffer.len() as u64), None));
     }
-    Ok(if archive {
+    let outcome = if archive {
         ReadOutcome::Archive
     } else {
         ReadOutcome::Text(kind)
-    })
+    };
+    Ok((outcome, held))
 }
 
 /// How walked paths are shown: relative to the root when one directory is scanned, as walked

@@ -2,6 +2,7 @@
 //! what is worth reading (size, binary, symlinks) and never match or report.
 
 pub mod archive;
+pub mod budget;
 pub mod forge;
 pub mod fs;
 pub mod git;

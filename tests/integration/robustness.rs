@@ -225,3 +225,89 @@ fn the_redactor_never_shows_a_secret_it_knows() {
         );
     }
 }
+
+/// Files of 2 MiB each reserve their size; a budget of 1 MiB holds one at a time.
+fn large_file_with_token(seed: u64) -> (String, String) {
+    let token = github_token("ghp_", seed);
+    let filler = "# padding line of a large generated file\n".repeat(2 * 1024 * 1024 / 42);
+    (format!("{filler}GITHUB_TOKEN={token}\n"), token)
+}
+
+#[test]
+fn a_memory_budget_smaller_than_one_file_still_scans_everything() {
+    let dir = Dir::new();
+    let lines = "# padding line of a large generated file\n"
+        .repeat(2 * 1024 * 1024 / 42)
+        .lines()
+        .count() as u64;
+    for index in 0..6 {
+        let (text, _) = large_file_with_token(700 + index);
+        dir.write(&format!("big-{index}.env"), text);
+    }
+    let mut expected: Vec<(String, String, u64, u64)> = (0..6)
+        .map(|index| {
+            (
+                "github-pat-classic".to_string(),
+                format!("big-{index}.env"),
+                lines + 1,
+                14,
+            )
+        })
+        .collect();
+    expected.sort();
+    for budget in ["1M", "64MiB"] {
+        let output = run(dir.command().args([
+            "scan",
+            ".",
+            "--format",
+            "json",
+            "--threads",
+            "4",
+            "--memory-budget",
+            budget,
+        ]));
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        assert_eq!(
+            locations(&json_findings(&output)),
+            expected,
+            "budget {budget}"
+        );
+    }
+
+    // History: versions of a large file, each adding a token, read under the smallest budget.
+    let repo = GitRepo::new();
+    let (mut text, _) = large_file_with_token(710);
+    repo.write("big.env", &text);
+    let first = repo.commit_all("one");
+    text.push_str(&format!("SECOND={}\n", github_token("ghp_", 711)));
+    repo.write("big.env", &text);
+    let second = repo.commit_all("two");
+    let output = repo.history(&["--memory-budget", "1M", "--threads", "2"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let commits: Vec<(u64, String)> = json_findings(&output)
+        .iter()
+        .map(|finding| {
+            (
+                finding["line"].as_u64().unwrap_or_default(),
+                finding["commit"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(commits, vec![(lines + 1, first), (lines + 2, second)]);
+}
+
+#[test]
+fn a_memory_budget_that_is_not_a_size_is_refused_naming_it() {
+    for (value, message) in [
+        ("10", "\"10\" is below the 1 MiB minimum"),
+        ("5X", "\"5X\": unknown unit \"X\" (use K, M or G)"),
+        (
+            "lots",
+            "\"lots\" is not a size (examples: 536870912, 512M, 2G)",
+        ),
+    ] {
+        let output = run(leakhound().args(["scan", ".", "--memory-budget", value]));
+        assert_eq!(output.status.code(), Some(2));
+        assert_stderr_contains(&output, message);
+    }
+}

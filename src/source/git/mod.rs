@@ -38,6 +38,8 @@ pub struct HistoryOptions {
     pub max_file_size: u64,
     /// `None` with --no-archives.
     pub archives: Option<crate::source::archive::Limits>,
+    /// Shared by the reader threads: large blobs are read only while it has room.
+    pub budget: std::sync::Arc<crate::source::budget::MemoryBudget>,
 }
 
 /// Why history could not be read at all (per-object problems are warnings instead).

@@ -6,6 +6,7 @@ use rayon::prelude::*;
 
 use super::walk::History;
 use crate::diagnostics::Diagnostics;
+use crate::source::budget::{MemoryBudget, Reservation};
 use crate::source::Provenance;
 use crate::source::{Admission, BlobMeta, BlobVisitor, SkipReason};
 
@@ -14,6 +15,7 @@ pub fn read_blobs<V, F>(
     history: &History,
     max_file_size: u64,
     threads: usize,
+    budget: &MemoryBudget,
     diagnostics: &Diagnostics,
     make_visitor: F,
 ) where
@@ -30,6 +32,7 @@ pub fn read_blobs<V, F>(
                 history,
                 0..history.blobs.len(),
                 max_file_size,
+                budget,
                 diagnostics,
                 make_visitor(),
             );
@@ -45,6 +48,7 @@ pub fn read_blobs<V, F>(
                 history,
                 start..end,
                 max_file_size,
+                budget,
                 diagnostics,
                 make_visitor(),
             );
@@ -65,6 +69,7 @@ fn read_range<V: BlobVisitor>(
     history: &History,
     range: std::ops::Range<usize>,
     max_file_size: u64,
+    budget: &MemoryBudget,
     diagnostics: &Diagnostics,
     mut visitor: V,
 ) {
@@ -86,6 +91,9 @@ fn read_range<V: BlobVisitor>(
         let mut previous_buffer: Vec<u8> = Vec::new();
         let mut previous_len = 0;
         let mut previous_path: Option<&std::sync::Arc<str>> = None;
+        // The memory-budget reservation of the blob in `previous_buffer`, if it took one: held
+        // (only dropped or replaced) for as long as that buffer is.
+        let mut _previous_held: Option<Reservation<'_>> = None;
         let mut admission = Admission::new(history.archives);
         let blobs = &history.blobs[range.clone()];
         for (offset, entry) in blobs.iter().enumerate() {
@@ -95,7 +103,7 @@ fn read_range<V: BlobVisitor>(
                 (Some(other), Some(current)) => std::sync::Arc::ptr_eq(other, current),
                 _ => false,
             };
-            let follows_earlier = same_path(previous_path.take());
+            let mut follows_earlier = same_path(previous_path.take());
             let more_follow = same_path(
                 blobs
                     .get(offset + 1)
@@ -124,6 +132,19 @@ fn read_range<V: BlobVisitor>(
                 visitor.skipped(SkipReason::Oversize, header.size());
                 continue;
             }
+            // A thread never waits holding a reservation (two could then wait on each other):
+            // when the budget is short, the previous version is let go first, and this version
+            // is matched whole.
+            let held = match budget.try_reserve(header.size()) {
+                Ok(held) => held,
+                Err(_full) => {
+                    _previous_held = None;
+                    previous_buffer = Vec::new();
+                    previous_len = 0;
+                    follows_earlier = false;
+                    budget.reserve(header.size())
+                }
+            };
             let data = match gix::prelude::FindExt::find_blob(&repo.objects, &entry.id, &mut buffer)
             {
                 Ok(blob) => blob.data,
@@ -164,11 +185,17 @@ fn read_range<V: BlobVisitor>(
                     buffer = Vec::new();
                 }
                 previous_buffer = Vec::new();
+                _previous_held = None;
                 continue;
             }
             std::mem::swap(&mut buffer, &mut previous_buffer);
             previous_len = len;
             previous_path = first_path;
+            _previous_held = held;
+            // What the older version occupied is no longer reserved: keep only a small buffer.
+            if buffer.capacity() > crate::source::budget::RESERVED_FROM as usize {
+                buffer = Vec::new();
+            }
         }
     });
 }
