@@ -136,11 +136,9 @@ pub(super) fn build(common: &CommonArgs, config: ConfigSource<'_>) -> Result<Pla
         };
         rule.spec.entropy = Some(*floor);
     }
-    // Public-by-design forms are facts about providers: they hold whichever rules run.
-    let public_forms: Vec<String> = loaded
-        .iter()
-        .flat_map(|rule| rule.spec.public_forms.iter().cloned())
-        .collect();
+    // Public-by-design forms and documented samples are facts about providers: they hold
+    // whichever rules run.
+    let provider_facts = crate::matcher::ProviderFacts::of(loaded.iter().map(|rule| &rule.spec));
     for rule_id in common.only_rules.iter().chain(&common.exclude_rules) {
         if !loaded.iter().any(|rule| &rule.spec.id == rule_id) {
             bail!("no rule has the id `{rule_id}` (see `leakhound rules list`)");
@@ -180,9 +178,9 @@ pub(super) fn build(common: &CommonArgs, config: ConfigSource<'_>) -> Result<Pla
     } else {
         Validators::new()
     };
-    let matcher = Matcher::with_public_forms(
+    let matcher = Matcher::with_provider_facts(
         loaded.into_iter().map(|rule| rule.spec).collect(),
-        &public_forms,
+        &provider_facts,
     )?;
     let mut config = config;
     for glob in &common.exclude_paths {

@@ -23,6 +23,8 @@ pub(crate) struct CompiledRule<'a> {
     pub must_contain: &'a [[bool; 256]],
     /// Every loaded rule's `public_forms`, for low-confidence rules.
     pub public_forms: &'a regex::bytes::RegexSet,
+    /// Every loaded rule's `documented_samples`.
+    pub documented_samples: &'a std::collections::HashSet<Box<[u8]>>,
 }
 
 /// A window being grown: `[start, end)`; `end_is_line_end` says whether `end` sits on a line
@@ -128,6 +130,18 @@ fn accept(rule: &CompiledRule<'_>, secret: &[u8], start: usize, end: usize) -> O
     if secret.is_empty() {
         return None;
     }
+    // Before the filters: a documented sample is dropped by suppression, where it is counted
+    // (the placeholder filter would drop AWS's `...EXAMPLE` keys silently).
+    if !rule.documented_samples.is_empty() && rule.documented_samples.contains(secret) {
+        return Some(RawMatch {
+            rule_index: rule.index,
+            start,
+            end,
+            entropy: entropy::shannon_entropy(secret),
+            confidence: rule.spec.confidence,
+            documented_sample: true,
+        });
+    }
     let holds_each_class = rule
         .must_contain
         .iter()
@@ -163,5 +177,6 @@ fn accept(rule: &CompiledRule<'_>, secret: &[u8], start: usize, end: usize) -> O
         end,
         entropy,
         confidence,
+        documented_sample: false,
     })
 }

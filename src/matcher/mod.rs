@@ -30,6 +30,30 @@ pub struct RawMatch {
     pub end: usize,
     pub entropy: f64,
     pub confidence: Confidence,
+    /// The secret is a value its provider publishes in its documentation (`documented_samples`):
+    /// reported to suppression, which drops and counts it.
+    pub documented_sample: bool,
+}
+
+/// Facts about providers that hold whichever rules a run enables (a run of only the generic
+/// rules must still skip a publishable key): gathered from every loaded rule.
+#[derive(Debug, Default, Clone)]
+pub struct ProviderFacts {
+    pub public_forms: Vec<String>,
+    pub documented_samples: Vec<String>,
+}
+
+impl ProviderFacts {
+    pub fn of<'r>(rules: impl IntoIterator<Item = &'r RuleSpec>) -> ProviderFacts {
+        let mut facts = ProviderFacts::default();
+        for rule in rules {
+            facts.public_forms.extend(rule.public_forms.iter().cloned());
+            facts
+                .documented_samples
+                .extend(rule.documented_samples.iter().cloned());
+        }
+        facts
+    }
 }
 
 /// What a rule's confirmation needs that costs something to build.
@@ -80,6 +104,8 @@ pub struct Matcher {
     locality: Locality,
     /// Values public by design (`RuleSpec::public_forms`), which generic rules skip.
     public_forms: regex::bytes::RegexSet,
+    /// Values providers publish in their documentation (`RuleSpec::documented_samples`).
+    documented_samples: std::collections::HashSet<Box<[u8]>>,
 }
 
 /// Which rules are line-local: no reach before or after the keyword, so a window never leaves
@@ -124,22 +150,24 @@ pub struct Scratch {
 }
 
 impl Matcher {
-    /// A matcher whose generic rules skip the public forms these rules list.
+    /// A matcher knowing the provider facts of these rules.
     pub fn new(rules: Vec<RuleSpec>) -> Result<Matcher, MatcherBuildError> {
-        let forms: Vec<String> = rules
-            .iter()
-            .flat_map(|rule| rule.public_forms.iter().cloned())
-            .collect();
-        Matcher::with_public_forms(rules, &forms)
+        let facts = ProviderFacts::of(&rules);
+        Matcher::with_provider_facts(rules, &facts)
     }
 
-    /// A matcher for some rules that knows the public forms of all of them (a run that
-    /// enables only the generic rules must still not report a publishable key).
-    pub fn with_public_forms(
+    /// A matcher for some rules that knows the provider facts of more (all loaded rules, before
+    /// `--rule`, `--exclude-rule` and `disabled_rules` chose these).
+    pub fn with_provider_facts(
         rules: Vec<RuleSpec>,
-        public_forms: &[String],
+        facts: &ProviderFacts,
     ) -> Result<Matcher, MatcherBuildError> {
-        let public_forms = regex::bytes::RegexSetBuilder::new(public_forms)
+        let documented_samples = facts
+            .documented_samples
+            .iter()
+            .map(|sample| sample.as_bytes().into())
+            .collect();
+        let public_forms = regex::bytes::RegexSetBuilder::new(&facts.public_forms)
             .unicode(false)
             .build()
             .map_err(|error| MatcherBuildError {
@@ -167,6 +195,7 @@ impl Matcher {
             keywords,
             locality,
             public_forms,
+            documented_samples,
         })
     }
 
@@ -366,6 +395,7 @@ impl Matcher {
                         secret_group: parts.secret_group,
                         must_contain: &parts.must_contain,
                         public_forms: &self.public_forms,
+                        documented_samples: &self.documented_samples,
                     },
                     haystack,
                     &hits[group_start..group_end],

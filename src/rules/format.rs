@@ -24,6 +24,7 @@ pub const KEY_ORDER: &[&str] = &[
     "placeholder_filter",
     "secret_must_contain",
     "public_forms",
+    "documented_samples",
     "remediation",
     "examples",
     "negative_examples",

@@ -129,6 +129,10 @@ pub struct RuleSpec {
     /// value matching one, whichever rules a run enables. A fact from the provider's docs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub public_forms: Vec<String>,
+    /// Values the provider publishes in its own documentation (Stripe's API reference test
+    /// key, AWS's `...EXAMPLE` keys): a match equal to one is dropped and counted, by any rule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub documented_samples: Vec<String>,
     pub remediation: String,
     #[serde(default)]
     pub examples: Vec<String>,

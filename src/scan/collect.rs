@@ -145,6 +145,7 @@ impl<'a> Collector<'a> {
                 _ => Some(blob.path),
             },
             secret,
+            documented_sample: found.documented_sample,
         };
         if let Some(reason) = self.settings.suppressor.per_match(&facts) {
             if self.suppress(reason) {

@@ -28,6 +28,7 @@ pub enum SuppressReason {
     BelowMinSeverity,
     BelowMinConfidence,
     Baseline,
+    DocumentedSample,
 }
 
 impl SuppressReason {
@@ -42,6 +43,7 @@ impl SuppressReason {
             SuppressReason::BelowMinSeverity => "below --min-severity",
             SuppressReason::BelowMinConfidence => "below --min-confidence",
             SuppressReason::Baseline => "in baseline",
+            SuppressReason::DocumentedSample => "provider's documented sample",
         }
     }
 }
@@ -56,6 +58,8 @@ pub struct MatchFacts<'a> {
     /// `None` for git blobs and commit messages: their paths are checked per appearance.
     pub path: Option<&'a str>,
     pub secret: &'a [u8],
+    /// A value the provider publishes in its documentation (`RawMatch::documented_sample`).
+    pub documented_sample: bool,
 }
 
 /// Every suppression decision of a run, built once from the configuration and the flags.
@@ -74,9 +78,13 @@ impl Suppressor {
         !self.report_everything
     }
 
-    /// The first reason, in this order, to leave a match out: severity floor, confidence floor,
-    /// inline marker on its line, then the allowlist (disabled rule, path, regex, stopword).
+    /// The first reason, in this order, to leave a match out: a provider's documented sample,
+    /// severity floor, confidence floor, inline marker on its line, then the allowlist (disabled
+    /// rule, path, regex, stopword).
     pub fn per_match(&self, found: &MatchFacts<'_>) -> Option<SuppressReason> {
+        if found.documented_sample {
+            return Some(SuppressReason::DocumentedSample);
+        }
         if self.min_severity.is_some_and(|min| found.severity < min) {
             return Some(SuppressReason::BelowMinSeverity);
         }
@@ -129,6 +137,7 @@ mod tests {
             line,
             path,
             secret,
+            documented_sample: false,
         }
     }
 

@@ -688,3 +688,30 @@ fn values_public_by_design_are_not_generic_secrets_whichever_rules_run() {
         );
     }
 }
+
+#[test]
+fn providers_documented_sample_keys_are_dropped_and_counted() {
+    let dir = Dir::new();
+    dir.write(
+        "docs.md",
+        "stripe.api_key = \"sk_test_4eC39HqLyjWDarjtT1zdp7dc\"\n\
+         AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n\
+         aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+    );
+    let output = run(dir.command().args(["scan", ".", "--format", "json"]));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(json_findings(&output), Vec::<serde_json::Value>::new());
+    assert_stderr_contains(&output, "suppressed: 3 provider's documented sample");
+    // They are still found, and shown with --no-suppress.
+    let output = run(dir
+        .command()
+        .args(["scan", ".", "--format", "json", "--no-suppress"]));
+    assert_eq!(
+        locations(&json_findings(&output)),
+        vec![
+            ("stripe-test-key".into(), "docs.md".into(), 1, 19),
+            ("aws-access-key-id".into(), "docs.md".into(), 2, 19),
+            ("aws-secret-access-key".into(), "docs.md".into(), 3, 25),
+        ]
+    );
+}
