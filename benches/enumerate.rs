@@ -56,7 +56,7 @@ fn options(repo: &Path) -> HistoryOptions {
         since: None,
         threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
         max_file_size: 10 << 20,
-        archives: None,
+        admission: Default::default(),
         budget: std::sync::Arc::new(leakhound::source::budget::MemoryBudget::new(
             leakhound::source::budget::default_capacity(),
         )),

@@ -132,6 +132,9 @@ pub struct Finding {
     /// Jupyter notebooks: the 0-based index of the cell in the notebook's `cells` array.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cell: Option<usize>,
+    /// Binary files (read as their printable runs): the secret's byte offset in the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
     pub secret: String,
     pub snippet: String,
     pub entropy: f64,
@@ -187,6 +190,7 @@ impl Finding {
             column: 1,
             column_utf16: 1,
             cell: None,
+            offset: None,
             secret: redact(secret.as_bytes()),
             snippet: format!("token = {secret}"),
             entropy: 4.0,

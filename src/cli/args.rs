@@ -368,7 +368,12 @@ pub struct CommonArgs {
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
-    /// Do not open archives (zip, jar, tar, tar.gz, gz, ...); they are then skipped as binary.
+    /// Skip binary files instead of reading their printable runs (as `strings` does) for
+    /// secrets compiled or stored in them.
+    #[arg(long)]
+    pub no_binary: bool,
+
+    /// Do not open archives (zip, jar, tar, tar.gz, gz, ...); they are then binary content.
     #[arg(long)]
     pub no_archives: bool,
 

@@ -192,7 +192,7 @@ fn scan_repository(
             respect_ignore_files: true,
             threads: plan.threads,
             max_file_size: plan.max_file_size,
-            archives: plan.archives,
+            admission: plan.admission,
             budget: plan.budget.clone(),
         };
         let outcome = scan::scan_source(&plan.matcher, &walk, &plan.settings, diagnostics);
@@ -204,7 +204,7 @@ fn scan_repository(
         since: None,
         threads: plan.threads,
         max_file_size: plan.max_file_size,
-        archives: plan.archives,
+        admission: plan.admission,
         budget: plan.budget.clone(),
     };
     let outcome = scan::scan_history(&plan.matcher, &options, &plan.settings, diagnostics)?;

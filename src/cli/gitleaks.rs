@@ -116,7 +116,7 @@ fn scan_for_entries(args: &ImportGitleaksArgs) -> Result<Vec<Finding>> {
             since: None,
             threads: plan.threads,
             max_file_size: plan.max_file_size,
-            archives: plan.archives,
+            admission: plan.admission,
             budget: plan.budget.clone(),
         };
         scan::scan_history(&plan.matcher, &options, &plan.settings, &diagnostics)?
@@ -127,7 +127,7 @@ fn scan_for_entries(args: &ImportGitleaksArgs) -> Result<Vec<Finding>> {
             respect_ignore_files: true,
             threads: plan.threads,
             max_file_size: plan.max_file_size,
-            archives: plan.archives,
+            admission: plan.admission,
             budget: plan.budget.clone(),
         };
         scan::scan_source(&plan.matcher, &walk, &plan.settings, &diagnostics)

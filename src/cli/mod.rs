@@ -101,7 +101,7 @@ fn scan_command(args: ScanArgs) -> Result<i32> {
         respect_ignore_files: !args.no_ignore,
         threads: plan.threads,
         max_file_size: plan.max_file_size,
-        archives: plan.archives,
+        admission: plan.admission,
         budget: plan.budget.clone(),
     };
     let mut outcome = ScanOutcome {
@@ -111,7 +111,7 @@ fn scan_command(args: ScanArgs) -> Result<i32> {
     if read_stdin {
         let stdin = source::stdin::Stdin {
             max_size: plan.max_file_size,
-            archives: plan.archives,
+            admission: plan.admission,
         };
         outcome = scan::scan_source(&plan.matcher, &stdin, &plan.settings, &diagnostics);
     }
@@ -166,7 +166,7 @@ fn history_command(args: HistoryArgs) -> Result<i32> {
         since,
         threads: plan.threads,
         max_file_size: plan.max_file_size,
-        archives: plan.archives,
+        admission: plan.admission,
         budget: plan.budget.clone(),
     };
     let mut outcome = scan::scan_history(&plan.matcher, &options, &plan.settings, &diagnostics)?;
@@ -254,7 +254,7 @@ fn staged_command(args: StagedArgs) -> Result<i32> {
         &plan.matcher,
         &args.repo,
         plan.max_file_size,
-        plan.archives,
+        plan.admission,
         &plan.settings,
         &diagnostics,
     )?;

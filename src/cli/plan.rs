@@ -31,7 +31,7 @@ pub(super) struct Plan {
     /// The engine `--validate` sends requests with (built, never used, without it).
     validation_engine: Option<validation::Engine>,
     only_live: bool,
-    pub(super) archives: Option<source::archive::Limits>,
+    pub(super) admission: source::AdmissionOptions,
     baseline: Option<Baseline>,
     pub(super) settings: ScanSettings,
     pub(super) threads: usize,
@@ -218,10 +218,13 @@ pub(super) fn build(common: &CommonArgs, config: ConfigSource<'_>) -> Result<Pla
         validators,
         validation_engine,
         only_live: common.only_live,
-        archives: (!common.no_archives).then(|| source::archive::Limits {
-            max_depth: usize::from(common.archive_depth),
-            ..source::archive::Limits::with_max_entry(max_file_size)
-        }),
+        admission: source::AdmissionOptions {
+            archives: (!common.no_archives).then(|| source::archive::Limits {
+                max_depth: usize::from(common.archive_depth),
+                ..source::archive::Limits::with_max_entry(max_file_size)
+            }),
+            binary_strings: !common.no_binary,
+        },
         baseline,
         settings: ScanSettings {
             show_secrets: common.show_secrets,

@@ -194,6 +194,12 @@ pub fn write(
             style.severity(finding.rule.severity),
             finding.confidence.as_str(),
         )?;
+        if let Some(offset) = finding.offset {
+            writeln!(
+                out,
+                "      in a binary file, at byte offset {offset} (read as printable strings)"
+            )?;
+        }
         if let Some(git) = &finding.git {
             writeln!(
                 out,

@@ -71,6 +71,9 @@ pub fn write(
             properties.insert("confidence".into(), json!(finding.confidence));
             properties.insert("entropy".into(), json!(finding.entropy));
             properties.insert("source".into(), json!(finding.provenance));
+            if let Some(offset) = finding.offset {
+                properties.insert("byteOffset".into(), json!(offset));
+            }
             if let Some(repository) = &finding.repository {
                 properties.insert("repository".into(), json!(repository));
             }

@@ -167,6 +167,9 @@ impl<'a> Collector<'a> {
             finding::redact(secret)
         };
         let cell = self.notebook_cell(blob, place.start);
+        // A binary file's view: the place is the file's, found through the run it lies in.
+        let in_file = blob.strings.and_then(|view| view.place(place.start));
+        let (line, column) = in_file.map_or((place.line, place.column), |at| (at.line, at.column));
         let rule_info = self.rule_info(found.rule_index);
         self.current_kept.push(Kept {
             finding: self.findings.len(),
@@ -178,14 +181,17 @@ impl<'a> Collector<'a> {
             rule: rule_info,
             confidence: found.confidence,
             path: blob.path.to_string(),
-            line: place.line,
-            column: place.column,
-            column_utf16: self.utf16_columns.column(
-                blob.bytes,
-                place.start + 1 - place.column,
-                place.start,
-            ),
+            line,
+            column,
+            column_utf16: if in_file.is_some() {
+                // Printable runs are ASCII: code units and bytes agree.
+                column
+            } else {
+                self.utf16_columns
+                    .column(blob.bytes, place.start + 1 - place.column, place.start)
+            },
             cell,
+            offset: in_file.map(|at| at.offset),
             snippet: finding::snippet(
                 blob.bytes,
                 place.start,
@@ -380,6 +386,11 @@ impl BlobVisitor for Collector<'_> {
             self.record(&blob, found, place);
         }
         self.scan_encoded(&blob, 0..blob.bytes.len());
+    }
+
+    fn binary_read_as_strings(&mut self, _bytes: u64) {
+        self.previous.forget();
+        self.summary.binary_as_strings += 1;
     }
 
     fn archive_expanded(&mut self, expanded: &crate::source::archive::Expanded) {

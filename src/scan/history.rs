@@ -38,6 +38,7 @@ pub fn scan_history(
                     path: COMMIT_MESSAGE_PATH,
                     provenance: Provenance::CommitMessage { commit },
                     versions: Default::default(),
+                    strings: None,
                 });
             };
             let walked = git::enumerate(options, diagnostics, &progress.commits, &mut scan_message);

@@ -48,6 +48,8 @@ pub struct Summary {
     pub files: u64,
     pub bytes: u64,
     pub skipped_binary: u64,
+    /// Binary files (or blobs) read as their printable runs.
+    pub binary_as_strings: u64,
     pub skipped_oversize: u64,
     pub skipped_unreadable: u64,
     pub warnings: u64,
@@ -103,6 +105,7 @@ impl Summary {
         self.files += other.files;
         self.bytes += other.bytes;
         self.skipped_binary += other.skipped_binary;
+        self.binary_as_strings += other.binary_as_strings;
         self.skipped_oversize += other.skipped_oversize;
         self.skipped_unreadable += other.skipped_unreadable;
         self.decoded_spans += other.decoded_spans;
@@ -188,6 +191,17 @@ impl Summary {
             "; skipped: {} binary, {} over size limit, {} unreadable",
             self.skipped_binary, self.skipped_oversize, self.skipped_unreadable
         ));
+        if self.binary_as_strings > 0 {
+            text.push_str(&format!(
+                "; {} binary {} read as printable strings",
+                self.binary_as_strings,
+                if self.binary_as_strings == 1 {
+                    "file"
+                } else {
+                    "files"
+                }
+            ));
+        }
         if !self.archives {
             text.push_str("; archives not opened (--no-archives)");
         } else if self.archives_opened > 0 {

@@ -13,7 +13,7 @@ pub fn scan_staged(
     matcher: &Matcher,
     directory: &std::path::Path,
     max_file_size: u64,
-    archives: Option<crate::source::archive::Limits>,
+    admission: crate::source::AdmissionOptions,
     settings: &ScanSettings,
     diagnostics: &Diagnostics,
 ) -> Result<ScanOutcome, StagedError> {
@@ -24,7 +24,7 @@ pub fn scan_staged(
         diagnostics,
         |progress, collected| {
             let mut collector = Collector::new(matcher, settings, progress, collected);
-            let mut admission = Admission::new(archives);
+            let mut admission = Admission::new(admission);
             for _ in 0..staged.oversize {
                 collector.skipped(SkipReason::Oversize, 0);
             }

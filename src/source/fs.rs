@@ -30,8 +30,7 @@ pub struct WalkOptions {
     pub respect_ignore_files: bool,
     pub threads: usize,
     pub max_file_size: u64,
-    /// `None` with --no-archives.
-    pub archives: Option<super::archive::Limits>,
+    pub admission: super::AdmissionOptions,
     /// Shared by the walker threads: large files are read only while it has room.
     pub budget: std::sync::Arc<MemoryBudget>,
 }
@@ -107,7 +106,7 @@ where
         respect_ignore_files: false,
         threads: options.threads,
         max_file_size: options.max_file_size,
-        archives: options.archives,
+        admission: options.admission,
         budget: options.budget.clone(),
     };
     let scanned = AtomicU64::new(0);
@@ -211,12 +210,15 @@ fn scan_walk_displayed<V, F>(
             seen_here: 0,
             visitor: make_visitor(),
             buffer: Vec::new(),
-            admission: super::Admission::new(options.archives),
+            admission: super::Admission::new(options.admission),
             path_text: String::new(),
             display: &display,
             diagnostics,
             max_file_size: options.max_file_size,
-            archives: options.archives,
+            archive_cap: options
+                .admission
+                .archives
+                .map(|limits| limits.max_archive_bytes),
             budget: &options.budget,
             record,
             seen_keys: Vec::new(),
@@ -245,8 +247,9 @@ struct Worker<'a, V> {
     display: &'a DisplayPaths,
     diagnostics: &'a Diagnostics,
     max_file_size: u64,
-    /// Only for the read's size allowance: archives are limited by their entries.
-    archives: Option<super::archive::Limits>,
+    /// The read's size allowance for an archive (limited by its entries, not by
+    /// `max_file_size`); `None` when archives are not opened.
+    archive_cap: Option<u64>,
     budget: &'a MemoryBudget,
     record: SeenPaths<'a>,
     seen_keys: Vec<u64>,
@@ -296,7 +299,8 @@ impl<V: BlobVisitor> Worker<'_, V> {
         match read_file(
             path,
             self.max_file_size,
-            self.archives.map(|limits| limits.max_archive_bytes),
+            self.archive_cap,
+            self.admission.reads_binary(),
             &mut self.buffer,
             budget,
         ) {
@@ -358,6 +362,7 @@ fn read_file<'b>(
     path: &Path,
     max_size: u64,
     archive_cap: Option<u64>,
+    read_binary: bool,
     buffer: &mut Vec<u8>,
     budget: &'b MemoryBudget,
 ) -> std::io::Result<(ReadOutcome, Option<Reservation<'b>>)> {
@@ -375,7 +380,7 @@ fn read_file<'b>(
         return Ok((ReadOutcome::Oversize(size), None));
     }
     let kind = super::classify(buffer);
-    if kind == super::ContentKind::Binary && !archive {
+    if kind == super::ContentKind::Binary && !archive && !read_binary {
         return Ok((ReadOutcome::Binary(size), None));
     }
     let held = budget.reserve(size);

@@ -8,6 +8,7 @@ pub mod fs;
 pub mod git;
 pub mod staged;
 pub mod stdin;
+pub mod strings;
 
 use serde::Serialize;
 
@@ -107,6 +108,9 @@ pub struct Blob<'a> {
     /// Where this blob stands among versions of one file handed to the same visitor one after
     /// another (git history); empty elsewhere.
     pub versions: Versions<'a>,
+    /// Set when `bytes` are the printable runs of binary content: positions map back to the
+    /// file through it.
+    pub strings: Option<&'a strings::StringsView>,
 }
 
 /// Git history reads the versions of a file one after another on one thread, oldest first; a
@@ -160,6 +164,9 @@ pub trait BlobVisitor {
     fn skipped(&mut self, reason: SkipReason, bytes: u64);
     /// An archive was opened; its text entries arrive through `visit`.
     fn archive_expanded(&mut self, _expanded: &archive::Expanded) {}
+    /// Binary content of this many bytes is about to arrive through `visit` as its printable
+    /// runs (`Blob::strings`).
+    fn binary_read_as_strings(&mut self, _bytes: u64) {}
 }
 
 /// What a blob's first bytes say it is.
@@ -230,6 +237,16 @@ pub struct BlobMeta<'a> {
     pub versions: Versions<'a>,
 }
 
+/// How content is admitted, chosen once per run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AdmissionOptions {
+    /// `None` with --no-archives (an archive is then binary content).
+    pub archives: Option<archive::Limits>,
+    /// Binary content is read as its printable runs (`strings::StringsView`); off with
+    /// --no-binary.
+    pub binary_strings: bool,
+}
+
 /// The one admission step every source shares once it has read a blob within its size limit:
 /// an archive (when archives are opened) has its text entries visited as `outer!inner`;
 /// binary content is skipped and counted; UTF-16 is decoded into a buffer reused blob after
@@ -239,15 +256,22 @@ pub struct BlobMeta<'a> {
 pub struct Admission {
     text: TextAdmission,
     archives: Option<archive::Limits>,
+    /// `None` with --no-binary: binary content is skipped and counted instead.
+    strings: Option<strings::StringsView>,
 }
 
 impl Admission {
-    /// `archives`: `None` with --no-archives (an archive is then binary content).
-    pub fn new(archives: Option<archive::Limits>) -> Admission {
+    pub fn new(options: AdmissionOptions) -> Admission {
         Admission {
             text: TextAdmission::default(),
-            archives,
+            archives: options.archives,
+            strings: options.binary_strings.then(strings::StringsView::default),
         }
+    }
+
+    /// Whether binary content is read (as printable runs) rather than skipped.
+    pub fn reads_binary(&self) -> bool {
+        self.strings.is_some()
     }
 
     /// Whether `bytes` would be expanded as an archive (a source reading in steps may allow an
@@ -278,6 +302,7 @@ impl Admission {
                         path: inner,
                         provenance: meta.provenance,
                         versions: Versions::default(),
+                        strings: None,
                     })
                 },
                 warn,
@@ -292,7 +317,19 @@ impl Admission {
             Versions::default()
         };
         let Some(text) = self.text.text_as(kind, bytes) else {
-            visitor.skipped(SkipReason::Binary, bytes.len() as u64);
+            let Some(view) = self.strings.as_mut() else {
+                visitor.skipped(SkipReason::Binary, bytes.len() as u64);
+                return;
+            };
+            view.read(bytes);
+            visitor.binary_read_as_strings(bytes.len() as u64);
+            visitor.visit(Blob {
+                bytes: view.text(),
+                path: meta.path,
+                provenance: meta.provenance,
+                versions: Versions::default(),
+                strings: Some(view),
+            });
             return;
         };
         visitor.visit(Blob {
@@ -300,6 +337,7 @@ impl Admission {
             path: meta.path,
             provenance: meta.provenance,
             versions,
+            strings: None,
         });
     }
 }

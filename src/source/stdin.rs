@@ -12,8 +12,7 @@ pub const STDIN_PATH: &str = "<stdin>";
 /// Standard input, read once (up to the size limit) into one blob.
 pub struct Stdin {
     pub max_size: u64,
-    /// `None` with --no-archives.
-    pub archives: Option<super::archive::Limits>,
+    pub admission: super::AdmissionOptions,
 }
 
 impl super::Source for Stdin {
@@ -44,7 +43,7 @@ fn read(stdin: &Stdin, diagnostics: &Diagnostics, visitor: &mut dyn BlobVisitor)
         visitor.skipped(SkipReason::Oversize, bytes.len() as u64);
         return;
     }
-    Admission::new(stdin.archives).visit(
+    Admission::new(stdin.admission).visit(
         &bytes,
         None,
         BlobMeta {

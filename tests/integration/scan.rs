@@ -232,14 +232,37 @@ fn git_directory_is_never_scanned() {
 }
 
 #[test]
-fn binary_files_are_skipped_and_counted() {
+fn binary_files_are_read_as_printable_strings_and_skipped_with_no_binary() {
     let dir = Dir::new();
-    let mut bytes = b"\x00\x01\x02PNG".to_vec();
-    bytes.extend_from_slice(format!(" {} ", github_token("ghp_", 5)).as_bytes());
-    dir.write("image.bin", bytes);
-    let output = run(dir.command().args(["scan", "."]));
+    // A compiled-looking file: control bytes, a line feed, then the token between NULs.
+    let mut bytes =
+        b"\x7fELF\x02\x01\x01\x00\x00\x00\x03\x00>\x00\x01\x00\x00\x00\n\x00\x00".to_vec();
+    bytes.extend_from_slice(&[0u8; 40]);
+    bytes.extend_from_slice(format!("\x00GITHUB_TOKEN={}\x00", github_token("ghp_", 5)).as_bytes());
+    bytes.extend_from_slice(&[1u8, 2, 3, 0, 0, 0, 7, 8]);
+    dir.write("app.bin", &bytes);
+    // 18 header bytes and the line feed, 2 + 40 + 1 bytes, then `GITHUB_TOKEN=`.
+    let token_offset = 19 + 2 + 40 + 1 + "GITHUB_TOKEN=".len();
+    let output = run(dir.command().args(["scan", ".", "--format", "json"]));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let findings = json_findings(&output);
+    assert_eq!(
+        locations(&findings),
+        // Line 2 of the file (one line feed before it), column counted from that line feed.
+        vec![(
+            "github-pat-classic".into(),
+            "app.bin".into(),
+            2,
+            2 + 40 + 1 + 13 + 1
+        )]
+    );
+    assert_eq!(findings[0]["offset"], token_offset);
+    assert_eq!(findings[0]["snippet"], "GITHUB_TOKEN=ghp_****");
+    assert_stderr_contains(&output, "1 binary file read as printable strings");
+
+    let output = run(dir.command().args(["scan", ".", "--no-binary"]));
     assert_eq!(output.status.code(), Some(0));
-    assert!(stderr(&output).contains("1 binary"), "{}", stderr(&output));
+    assert_stderr_contains(&output, "skipped: 1 binary");
 }
 
 #[test]

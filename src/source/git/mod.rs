@@ -36,8 +36,7 @@ pub struct HistoryOptions {
     pub since: Option<i64>,
     pub threads: usize,
     pub max_file_size: u64,
-    /// `None` with --no-archives.
-    pub archives: Option<crate::source::archive::Limits>,
+    pub admission: crate::source::AdmissionOptions,
     /// Shared by the reader threads: large blobs are read only while it has room.
     pub budget: std::sync::Arc<crate::source::budget::MemoryBudget>,
 }

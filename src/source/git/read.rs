@@ -94,7 +94,7 @@ fn read_range<V: BlobVisitor>(
         // The memory-budget reservation of the blob in `previous_buffer`, if it took one: held
         // (only dropped or replaced) for as long as that buffer is.
         let mut _previous_held: Option<Reservation<'_>> = None;
-        let mut admission = Admission::new(history.archives);
+        let mut admission = Admission::new(history.admission);
         let blobs = &history.blobs[range.clone()];
         for (offset, entry) in blobs.iter().enumerate() {
             let origin = range.start + offset;

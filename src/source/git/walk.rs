@@ -71,8 +71,8 @@ pub struct History {
     pub stats: HistoryStats,
     /// No commits at all (a fresh `git init`).
     pub empty: bool,
-    /// Archive limits for the reader (`None`: archives are not opened).
-    pub archives: Option<crate::source::archive::Limits>,
+    /// How the reader admits content (archives, binary strings).
+    pub admission: crate::source::AdmissionOptions,
 }
 
 struct RawCommit {
@@ -125,7 +125,7 @@ pub fn enumerate(
             head_blobs: HashSet::default(),
             stats,
             empty: true,
-            archives: options.archives,
+            admission: options.admission,
         });
     }
 
@@ -260,7 +260,7 @@ pub fn enumerate(
         head_blobs,
         stats,
         empty: false,
-        archives: options.archives,
+        admission: options.admission,
     })
 }
 

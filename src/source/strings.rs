@@ -1,0 +1,131 @@
+//! Binary content seen the way `strings` sees it: its runs of printable ASCII, each at least
+//! `MIN_RUN` bytes, one per line of a text view the matcher reads like any file. A token compiled
+//! into an executable, pickled into a `.pyc` or stored in a SQLite page sits in such a run.
+//! Each run remembers where it starts in the file (byte offset, line and column as an editor
+//! counts them), so a finding in the view is reported at its place in the binary.
+
+/// Shorter runs are left out: no credential with its name is this short, and binaries are full
+/// of short accidental runs.
+pub const MIN_RUN: usize = 8;
+
+/// One run: where it starts in the view and in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Run {
+    view_start: usize,
+    offset: u64,
+    /// 1-based, counting the file's line feeds.
+    line: usize,
+    /// 1-based byte column on that line.
+    column: usize,
+}
+
+/// The printable runs of one binary blob; reused blob after blob.
+#[derive(Debug, Default)]
+pub struct StringsView {
+    text: Vec<u8>,
+    runs: Vec<Run>,
+}
+
+/// Where a position of the view lies in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FilePlace {
+    pub offset: u64,
+    pub line: usize,
+    pub column: usize,
+}
+
+fn printable(byte: u8) -> bool {
+    byte == b'\t' || (0x20..0x7f).contains(&byte)
+}
+
+impl StringsView {
+    /// Rebuilds the view from `bytes`.
+    pub fn read(&mut self, bytes: &[u8]) {
+        self.text.clear();
+        self.runs.clear();
+        let (mut line, mut line_start) = (1usize, 0usize);
+        let mut position = 0;
+        while position < bytes.len() {
+            if !printable(bytes[position]) {
+                if bytes[position] == b'\n' {
+                    line += 1;
+                    line_start = position + 1;
+                }
+                position += 1;
+                continue;
+            }
+            let start = position;
+            while position < bytes.len() && printable(bytes[position]) {
+                position += 1;
+            }
+            if position - start >= MIN_RUN {
+                self.runs.push(Run {
+                    view_start: self.text.len(),
+                    offset: start as u64,
+                    line,
+                    column: start - line_start + 1,
+                });
+                self.text.extend_from_slice(&bytes[start..position]);
+                self.text.push(b'\n');
+            }
+        }
+    }
+
+    /// The text the matcher reads.
+    pub fn text(&self) -> &[u8] {
+        &self.text
+    }
+
+    /// The file's place of a byte of the view (`None` past the end).
+    pub fn place(&self, view_position: usize) -> Option<FilePlace> {
+        let index = self
+            .runs
+            .partition_point(|run| run.view_start <= view_position)
+            .checked_sub(1)?;
+        let run = self.runs[index];
+        let within = view_position - run.view_start;
+        Some(FilePlace {
+            offset: run.offset + within as u64,
+            line: run.line,
+            column: run.column + within,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_become_lines_and_positions_map_back_to_the_file() {
+        let mut bytes = vec![0u8, 1, 2];
+        bytes.extend_from_slice(b"short\x00");
+        bytes.extend_from_slice(b"token=Zq81mXv0Lp\x00\x7f");
+        bytes.extend_from_slice(b"\nsecond line: abcdefgh");
+        let mut view = StringsView::default();
+        view.read(&bytes);
+        assert_eq!(view.text(), b"token=Zq81mXv0Lp\nsecond line: abcdefgh\n");
+        // `Z` of the token: file offset 3 + 6 + 6, line 1.
+        assert_eq!(
+            view.place(6),
+            Some(FilePlace {
+                offset: 15,
+                line: 1,
+                column: 16
+            })
+        );
+        // `a` of `abcdefgh`, on the file's second line.
+        let second = view.text().iter().position(|&b| b == b's').unwrap_or(0);
+        assert_eq!(
+            view.place(second + 13),
+            Some(FilePlace {
+                offset: 41,
+                line: 2,
+                column: 14
+            })
+        );
+        view.read(b"\x00\x01");
+        assert_eq!(view.text(), b"");
+        assert_eq!(view.place(0), None);
+    }
+}
