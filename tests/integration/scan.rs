@@ -738,3 +738,87 @@ fn providers_documented_sample_keys_are_dropped_and_counted() {
         ]
     );
 }
+
+#[test]
+fn credential_stores_report_the_password_their_structure_names() {
+    // fixtures/credential-files: Robomongo, Firefox logins.json, tugboat, Rails database.yml and
+    // mongoid.yml, Hadoop and Spring XML, JetBrains WebServers.xml, Terraform state; each with
+    // values that must stay quiet beside the planted ones (ERB and ${...} references, empty and
+    // null passwords, a password-file property).
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/credential-files");
+    let config = Dir::new();
+    config.write("empty.toml", "");
+    let output = run(leakhound()
+        .arg("scan")
+        .arg(&root)
+        .args(["--format", "json", "--no-progress", "--config"])
+        .arg(config.join("empty.toml")));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let found: Vec<(String, String, u64, u64)> = locations(&json_findings(&output))
+        .into_iter()
+        .map(|(rule, path, line, column)| {
+            let path = path
+                .strip_prefix("fixtures/credential-files/")
+                .unwrap_or(&path)
+                .to_string();
+            (rule, path, line, column)
+        })
+        .collect();
+    let expected: Vec<(String, String, u64, u64)> = [
+        (
+            "jetbrains-webservers-password",
+            ".idea/WebServers.xml",
+            6,
+            67,
+        ),
+        ("rails-database-yml-password", "config/database.yml", 24, 13),
+        ("rails-database-yml-password", "config/mongoid.yml", 18, 20),
+        (
+            "hadoop-xml-credential-property",
+            "hadoop/core-site.xml",
+            14,
+            12,
+        ),
+        ("tugboat-config-api-token", "home/.tugboat", 3, 17),
+        (
+            "firefox-logins-encrypted-password",
+            "home/logins.json",
+            1,
+            311,
+        ),
+        (
+            "robomongo-connection-password",
+            "home/robomongo.json",
+            15,
+            27,
+        ),
+        (
+            "robomongo-connection-password",
+            "home/robomongo.json",
+            69,
+            26,
+        ),
+        (
+            "terraform-state-sensitive-output",
+            "infra/terraform.tfstate",
+            12,
+            17,
+        ),
+        (
+            "terraform-state-sensitive-attribute",
+            "infra/terraform.tfstate",
+            36,
+            26,
+        ),
+        (
+            "spring-xml-bean-password",
+            "spring/applicationContext.xml",
+            10,
+            42,
+        ),
+    ]
+    .iter()
+    .map(|(rule, path, line, column)| (rule.to_string(), path.to_string(), *line, *column))
+    .collect();
+    assert_eq!(found, expected);
+}
