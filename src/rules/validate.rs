@@ -178,9 +178,17 @@ pub fn validate_http_check(check: &HttpCheck) -> Result<(), RuleProblem> {
     for (label, place) in &check.identity {
         let pointer = place.starts_with('/');
         let element = place.len() > 2 && place.starts_with('<') && place.ends_with('>');
-        if !pointer && !element {
+        // `header:Name` (the validation engine's `HEADER_PLACE`): a response header.
+        let header = place.strip_prefix("header:").is_some_and(|name| {
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        });
+        if !pointer && !element && !header {
             return Err(format!(
-                "identity {label:?} must be a JSON pointer (`/login`) or an XML element (`<Arn>`)"
+                "identity {label:?} must be a JSON pointer (`/login`), an XML element (`<Arn>`) \
+                 or a response header (`header:X-OAuth-Scopes`)"
             )
             .into());
         }

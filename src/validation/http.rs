@@ -284,7 +284,14 @@ impl Engine {
                         continue;
                     }
                     return (
-                        request::evaluate(job.check, answer.status, &answer.body),
+                        request::evaluate_reading(
+                            job.check,
+                            request::Reading {
+                                status: answer.status,
+                                headers: &answer.headers,
+                                body: &answer.body,
+                            },
+                        ),
                         contact,
                     );
                 }
@@ -333,6 +340,18 @@ impl Engine {
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_string)
         };
+        // Kept for identity places `header:Name`; a provider sends a few dozen at most.
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .filter_map(|(name, value)| {
+                Some((
+                    name.as_str().to_ascii_lowercase(),
+                    value.to_str().ok()?.to_string(),
+                ))
+            })
+            .take(64)
+            .collect();
         let location = header("location");
         let retry_after = header("retry-after")
             .and_then(|value| value.trim().parse::<u64>().ok())
@@ -345,6 +364,7 @@ impl Engine {
             .unwrap_or_default();
         Ok(Answer {
             status,
+            headers,
             location,
             retry_after,
             body,
@@ -357,6 +377,7 @@ const MAX_BODY: u64 = 256 * 1024;
 
 struct Answer {
     status: u16,
+    headers: Vec<(String, String)>,
     location: Option<String>,
     retry_after: Option<Duration>,
     body: Vec<u8>,

@@ -159,15 +159,41 @@ pub struct Verdict {
     pub identity: BTreeMap<String, String>,
 }
 
+/// A provider's answer as the validator reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct Reading<'a> {
+    pub status: u16,
+    /// Response headers (names lower-case), for identity places `header:Name`.
+    pub headers: &'a [(String, String)],
+    pub body: &'a [u8],
+}
+
 /// Reads an answer: `success` means live, `failure` (or 401/403 without one) invalid, anything
 /// else unknown. Bodies are read for conditions and identity, never kept.
 pub fn evaluate(check: &HttpCheck, status: u16, body: &[u8]) -> Verdict {
+    evaluate_reading(
+        check,
+        Reading {
+            status,
+            headers: &[],
+            body,
+        },
+    )
+}
+
+/// `evaluate`, with the answer's headers for identity.
+pub fn evaluate_reading(check: &HttpCheck, reading: Reading<'_>) -> Verdict {
+    let Reading {
+        status,
+        headers,
+        body,
+    } = reading;
     let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
     if matches(&check.success, status, body, json.as_ref()) {
         return Verdict {
             status: ValidationStatus::Live,
             detail: format!("HTTP {status}: accepted by the provider"),
-            identity: identity(check, body, json.as_ref()),
+            identity: identity(check, headers, body, json.as_ref()),
         };
     }
     let failed = match &check.failure {
@@ -237,11 +263,16 @@ fn same(expected: &toml::Value, actual: &serde_json::Value) -> bool {
     }
 }
 
+/// An identity place naming a response header (`header:X-OAuth-Scopes`) instead of a JSON
+/// pointer or an XML element: some providers say a token's scopes only there.
+pub const HEADER_PLACE: &str = "header:";
+
 /// Longest identity value kept: enough for an ARN or a list of scopes.
 const MAX_IDENTITY_LEN: usize = 200;
 
 fn identity(
     check: &HttpCheck,
+    headers: &[(String, String)],
     body: &[u8],
     json: Option<&serde_json::Value>,
 ) -> BTreeMap<String, String> {
@@ -250,6 +281,11 @@ fn identity(
         let value = if place.starts_with('/') {
             json.and_then(|value| value.pointer(place))
                 .and_then(json_text)
+        } else if let Some(name) = place.strip_prefix(HEADER_PLACE) {
+            headers
+                .iter()
+                .find(|(header, _)| header.eq_ignore_ascii_case(name))
+                .map(|(_, value)| value.clone())
         } else {
             xml_element(body, &place[1..place.len() - 1])
         };

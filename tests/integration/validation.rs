@@ -52,6 +52,9 @@ struct Answer {
     status: u16,
     #[serde(default)]
     body: String,
+    /// Response headers the provider sends beside the body (identity may read them).
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
     #[serde(default)]
     identity: BTreeMap<String, String>,
 }
@@ -237,8 +240,11 @@ fn every_validator_reads_its_providers_documented_answers() {
         for (name, value) in &case.parts {
             values.insert(name.clone(), value.clone());
         }
-        let live = Reply::new(case.live.status, &case.live.body)
+        let mut live = Reply::new(case.live.status, &case.live.body)
             .header("Content-Type", "application/json");
+        for (name, value) in &case.live.headers {
+            live = live.header(name, value);
+        }
         let (verdict, _, problem) = exchange(check, &values, &case.request, live, 0);
         if let Some(problem) = problem {
             failures.push(format!("{label}: request not as documented: {problem}"));
