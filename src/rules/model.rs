@@ -161,6 +161,11 @@ pub struct HttpCheck {
     pub method: String,
     /// Template; must be `https://` with a literal host from `hosts`.
     pub url: String,
+    /// More URLs (same rules as `url`), tried in order while the answers say invalid or
+    /// unknown: for providers whose accounts live on one of several regional hosts (Datadog's
+    /// sites). The first live answer wins; invalid only when every URL says invalid.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fallback_urls: Vec<String>,
     /// Header name to template.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,

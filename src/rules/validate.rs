@@ -105,14 +105,15 @@ pub fn validate_http_check(check: &HttpCheck) -> Result<(), RuleProblem> {
         )
         .into());
     }
-    let host = url_host(&check.url).ok_or_else(|| {
-        RuleProblem::from(format!(
-            "url {:?} must start with https:// and a literal host",
-            check.url
-        ))
-    })?;
-    if !check.hosts.iter().any(|allowed| allowed == host) {
-        return Err(format!("url host {host:?} is not in hosts {:?}", check.hosts).into());
+    for url in std::iter::once(&check.url).chain(&check.fallback_urls) {
+        let host = url_host(url).ok_or_else(|| {
+            RuleProblem::from(format!(
+                "url {url:?} must start with https:// and a literal host"
+            ))
+        })?;
+        if !check.hosts.iter().any(|allowed| allowed == host) {
+            return Err(format!("url host {host:?} is not in hosts {:?}", check.hosts).into());
+        }
     }
     if check.body.is_some() && !check.form.is_empty() {
         return Err("give body or form, not both".into());
@@ -129,6 +130,7 @@ pub fn validate_http_check(check: &HttpCheck) -> Result<(), RuleProblem> {
         }
     }
     let mut templates: Vec<&str> = vec![&check.url];
+    templates.extend(check.fallback_urls.iter().map(String::as_str));
     templates.extend(check.headers.values().map(String::as_str));
     templates.extend(check.form.values().map(String::as_str));
     templates.extend(check.body.as_deref());

@@ -228,14 +228,58 @@ impl Engine {
         )
     }
 
-    /// One job: build, send (retrying), follow same-host redirects, evaluate.
+    /// One job: its URL, then its fallback URLs while the answers say invalid or unknown. The
+    /// first live answer wins (naming the host that gave it); invalid needs every URL to say so.
     fn execute(&self, job: &Job<'_>) -> (Verdict, Contact) {
+        let (first, mut contact) = self.execute_url(job, &job.check.url);
+        if first.status == ValidationStatus::Live || job.check.fallback_urls.is_empty() {
+            return (first, contact);
+        }
+        let mut first_unknown =
+            (first.status == ValidationStatus::Unknown).then(|| first.detail.clone());
+        let mut last = first;
+        for url in &job.check.fallback_urls {
+            let (mut verdict, tried) = self.execute_url(job, url);
+            contact.requests += tried.requests;
+            contact.reached |= tried.reached;
+            if verdict.status == ValidationStatus::Live {
+                if let Some(host) = crate::rules::validate::url_host(url) {
+                    verdict.identity.insert("host".into(), host.to_string());
+                }
+                return (verdict, contact);
+            }
+            if verdict.status == ValidationStatus::Unknown && first_unknown.is_none() {
+                first_unknown = Some(verdict.detail.clone());
+            }
+            last = verdict;
+        }
+        if let Some(detail) = first_unknown {
+            return (
+                unknown(format!("no host said live; one could not say: {detail}")),
+                contact,
+            );
+        }
+        // Every host said invalid.
+        last.detail = format!(
+            "{} (at each of the {} hosts tried)",
+            last.detail,
+            job.check.fallback_urls.len() + 1
+        );
+        (last, contact)
+    }
+
+    /// One URL of a job: build, send (retrying), follow same-host redirects, evaluate.
+    fn execute_url(&self, job: &Job<'_>, url_template: &str) -> (Verdict, Contact) {
         let mut contact = Contact {
             reached: true,
             requests: 0,
         };
-        let mut built = match request::build(job.check, &job.values, &super::sigv4::amz_date_now())
-        {
+        let mut built = match request::build_for(
+            job.check,
+            url_template,
+            &job.values,
+            &super::sigv4::amz_date_now(),
+        ) {
             Ok(built) => built,
             Err(problem) => return (unknown(format!("not sent: {problem}")), contact),
         };

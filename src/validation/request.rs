@@ -24,7 +24,17 @@ pub struct Built {
 /// Builds the request; `Err` says why this credential cannot be put in it (a byte a header
 /// cannot carry), never quoting the credential.
 pub fn build(check: &HttpCheck, values: &Values, amz_date: &str) -> Result<Built, String> {
-    let url = substitute(&check.url, values, Escape::Url)?;
+    build_for(check, &check.url, values, amz_date)
+}
+
+/// `build` with another of the check's URL templates (`url` or one of `fallback_urls`).
+pub fn build_for(
+    check: &HttpCheck,
+    url_template: &str,
+    values: &Values,
+    amz_date: &str,
+) -> Result<Built, String> {
+    let url = substitute(url_template, values, Escape::Url)?;
     let host = crate::rules::validate::url_host(&url)
         .ok_or("the URL has no literal https host")?
         .to_string();

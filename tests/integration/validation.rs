@@ -267,9 +267,11 @@ fn every_validator_reads_its_providers_documented_answers() {
         }
         let limited = Reply::new(429, r#"{"message":"rate limited"}"#).header("Retry-After", "0");
         let (verdict, requests, _) = exchange(check, &values, &case.request, limited, 1);
+        // One retry at each URL: a rate limit at one regional host says nothing of the others.
+        let urls = 1 + check.fallback_urls.len();
         if verdict.status != ValidationStatus::Unknown
             || !verdict.detail.contains("429")
-            || requests.len() != 2
+            || requests.len() != 2 * urls
         {
             failures.push(format!(
                 "{label}: a rate limit gave {:?} ({}) after {} requests, expected unknown after \
@@ -792,4 +794,77 @@ fn rules_show_and_list_name_the_hosts_and_checks_reject_unsafe_validators() {
         assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
         assert_stderr_contains(&output, problem);
     }
+}
+
+#[test]
+fn a_regional_key_is_tried_at_each_documented_host_until_one_says_live() {
+    let mut rng = Rng::new(1400);
+    let eu_key = rng.string(b"0123456789abcdef", 32);
+    let dead_key = rng.string(b"0123456789abcdef", 32);
+    let dir = Dir::new();
+    dir.write("eu.env", format!("DD_API_KEY={eu_key}\n"));
+    dir.write("dead.env", format!("DD_API_KEY={dead_key}\n"));
+    // Every site answers 403 (Datadog's answer for a key it does not know) but the EU site,
+    // which knows the EU key.
+    let elsewhere = MockServer::start(|_| Reply::new(403, r#"{"errors":["Forbidden"]}"#));
+    let eu = {
+        let eu_key = eu_key.clone();
+        MockServer::start(move |request| {
+            if request.header("dd-api-key") == Some(eu_key.as_str()) {
+                Reply::new(200, r#"{"valid":true}"#)
+            } else {
+                Reply::new(403, r#"{"errors":["Forbidden"]}"#)
+            }
+        })
+    };
+    let sites = [
+        "api.datadoghq.com",
+        "api.us3.datadoghq.com",
+        "api.us5.datadoghq.com",
+        "api.ap1.datadoghq.com",
+        "api.ap2.datadoghq.com",
+        "api.uk1.datadoghq.com",
+        "api.ddog-gov.com",
+        "api.us2.ddog-gov.com",
+    ];
+    let mut endpoints: Vec<String> = sites
+        .iter()
+        .map(|site| format!("{site}={}", elsewhere.base()))
+        .collect();
+    endpoints.push(format!("api.datadoghq.eu={}", eu.base()));
+    let output = validating(
+        &dir,
+        &endpoints.join(","),
+        &["--validate", "--format", "json"],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let mut results: Vec<(String, String, String)> = json_findings(&output)
+        .iter()
+        .map(|finding| {
+            (
+                finding["path"].as_str().unwrap_or_default().to_string(),
+                finding["validation"]["status"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                finding["validation"]["identity"]["host"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect();
+    results.sort();
+    assert_eq!(
+        results,
+        [
+            ("dead.env".into(), "invalid".into(), String::new()),
+            ("eu.env".into(), "live".into(), "api.datadoghq.eu".into()),
+        ]
+    );
+    // The EU key was asked of US1, US3 and US5 before the EU site (Datadog's order), and the
+    // dead key of every site; nothing else was sent anywhere.
+    let eu_requests = eu.requests().len();
+    assert_eq!(eu_requests, 2, "the EU site is asked once per key");
+    assert_eq!(elsewhere.requests().len(), 3 + 8);
 }
