@@ -868,3 +868,101 @@ fn a_regional_key_is_tried_at_each_documented_host_until_one_says_live() {
     assert_eq!(eu_requests, 2, "the EU site is asked once per key");
     assert_eq!(elsewhere.requests().len(), 3 + 8);
 }
+
+#[test]
+fn an_azure_client_secret_is_checked_with_its_tenant_and_client_ids_from_the_same_file() {
+    let mut rng = Rng::new(1500);
+    let uuid = |rng: &mut Rng| {
+        let hex = rng.string(b"0123456789abcdef", 32);
+        format!(
+            "{}-{}-4{}-a{}-{}",
+            &hex[..8],
+            &hex[8..12],
+            &hex[13..16],
+            &hex[17..20],
+            &hex[20..]
+        )
+    };
+    let (tenant, client, other_tenant) = (uuid(&mut rng), uuid(&mut rng), uuid(&mut rng));
+    let secret = format!(
+        "{}8Q~{}",
+        rng.string(BASE62, 3),
+        rng.string(
+            b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+            34
+        )
+    );
+    let other_secret = format!("{}8Q~{}", rng.string(BASE62, 3), rng.string(BASE62, 34));
+    let dir = Dir::new();
+    dir.write(
+        "app/.env",
+        format!(
+            "AZURE_CLIENT_ID={client}\nAZURE_CLIENT_SECRET={secret}\nAZURE_TENANT_ID={tenant}\n"
+        ),
+    );
+    // The same secret beside a tenant Entra does not know: the pairing is wrong, so unknown.
+    dir.write(
+        "old/.env",
+        format!("AZURE_CLIENT_ID={client}\nAZURE_CLIENT_SECRET={other_secret}\nAZURE_TENANT_ID={other_tenant}\n"),
+    );
+    let server = {
+        let (tenant, client, secret) = (tenant.clone(), client.clone(), secret.clone());
+        MockServer::start(move |request| {
+            let body = String::from_utf8_lossy(&request.body).into_owned();
+            if !request
+                .target
+                .starts_with(&format!("/{tenant}/oauth2/v2.0/token"))
+            {
+                return Reply::new(400, r#"{"error":"invalid_request","error_codes":[90002]}"#);
+            }
+            if body.contains(&format!("client_id={client}"))
+                && body.contains(&format!("client_secret={secret}&"))
+                || body.ends_with(&format!("client_secret={secret}"))
+            {
+                Reply::new(
+                    200,
+                    r#"{"token_type":"Bearer","expires_in":3599,"access_token":"x"}"#,
+                )
+            } else {
+                Reply::new(401, r#"{"error":"invalid_client","error_codes":[7000215]}"#)
+            }
+        })
+    };
+    let output = validating(
+        &dir,
+        &format!("login.microsoftonline.com={}", server.base()),
+        &["--validate", "--format", "json"],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let mut results: Vec<(String, String, String)> = json_findings(&output)
+        .iter()
+        .filter(|finding| finding["rule_id"] == "azure-entra-client-secret")
+        .map(|finding| {
+            (
+                finding["path"].as_str().unwrap_or_default().to_string(),
+                finding["validation"]["status"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                finding["validation"]["detail"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect();
+    results.sort();
+    assert_eq!(results.len(), 2, "{results:?}");
+    assert_eq!(
+        (results[0].0.as_str(), results[0].1.as_str()),
+        ("app/.env", "live")
+    );
+    assert_eq!(
+        (results[1].0.as_str(), results[1].1.as_str()),
+        ("old/.env", "unknown")
+    );
+    // No secret in any detail.
+    assert!(results
+        .iter()
+        .all(|(_, _, detail)| !detail.contains(&secret)));
+}
