@@ -838,23 +838,7 @@ fn a_regional_key_is_tried_at_each_documented_host_until_one_says_live() {
         &["--validate", "--format", "json"],
     );
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    let mut results: Vec<(String, String, String)> = json_findings(&output)
-        .iter()
-        .map(|finding| {
-            (
-                finding["path"].as_str().unwrap_or_default().to_string(),
-                finding["validation"]["status"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-                finding["validation"]["identity"]["host"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-            )
-        })
-        .collect();
-    results.sort();
+    let results = validation_rows(&output, "datadog-api-key", "/identity/host");
     assert_eq!(
         results,
         [
@@ -934,24 +918,7 @@ fn an_azure_client_secret_is_checked_with_its_tenant_and_client_ids_from_the_sam
         &["--validate", "--format", "json"],
     );
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    let mut results: Vec<(String, String, String)> = json_findings(&output)
-        .iter()
-        .filter(|finding| finding["rule_id"] == "azure-entra-client-secret")
-        .map(|finding| {
-            (
-                finding["path"].as_str().unwrap_or_default().to_string(),
-                finding["validation"]["status"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-                finding["validation"]["detail"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-            )
-        })
-        .collect();
-    results.sort();
+    let results = validation_rows(&output, "azure-entra-client-secret", "/detail");
     assert_eq!(results.len(), 2, "{results:?}");
     assert_eq!(
         (results[0].0.as_str(), results[0].1.as_str()),
@@ -965,4 +932,32 @@ fn an_azure_client_secret_is_checked_with_its_tenant_and_client_ids_from_the_sam
     assert!(results
         .iter()
         .all(|(_, _, detail)| !detail.contains(&secret)));
+}
+
+/// (path, validation status, the validation field at `pointer`) of each finding of `rule`,
+/// sorted.
+fn validation_rows(
+    output: &std::process::Output,
+    rule: &str,
+    pointer: &str,
+) -> Vec<(String, String, String)> {
+    let text = |value: Option<&serde_json::Value>| {
+        value
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut rows: Vec<(String, String, String)> = json_findings(output)
+        .iter()
+        .filter(|finding| finding["rule_id"] == rule)
+        .map(|finding| {
+            (
+                text(finding.get("path")),
+                text(finding["validation"].get("status")),
+                text(finding["validation"].pointer(pointer)),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
 }
