@@ -13,7 +13,7 @@ use super::config_source::ConfigSource;
 use super::output;
 use crate::config::Config;
 use crate::matcher::Matcher;
-use crate::pipeline::{ApplyBaseline, Pipeline, Redact, Validate};
+use crate::pipeline::{ApplyBaseline, LateFloors, Pipeline, Redact, Validate};
 use crate::rules::{self, LoadedRule};
 use crate::scan::ScanSettings;
 use crate::source::budget::MemoryBudget;
@@ -51,6 +51,9 @@ impl Plan {
                 .baseline
                 .as_ref()
                 .map(|baseline| ApplyBaseline { baseline }),
+            late_floors: self.validation_engine.as_ref().map(|_| LateFloors {
+                suppressor: &self.settings.suppressor,
+            }),
             validate: self.validation_engine.as_ref().map(|engine| Validate {
                 validators: &self.validators,
                 engine,
@@ -213,6 +216,10 @@ pub(super) fn build(common: &CommonArgs, config: ConfigSource<'_>) -> Result<Pla
     } else {
         None
     };
+    let pairing_parts = validators
+        .values()
+        .flat_map(|check| check.parts.values().cloned())
+        .collect();
     Ok(Plan {
         matcher,
         validators,
@@ -233,6 +240,7 @@ pub(super) fn build(common: &CommonArgs, config: ConfigSource<'_>) -> Result<Pla
                 min_confidence: common.min_confidence.map(Into::into),
                 allowlist,
                 report_everything: common.no_suppress,
+                pairing_parts,
             },
             progress: !common.no_progress,
             archives: !common.no_archives,

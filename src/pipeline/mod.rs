@@ -8,13 +8,15 @@
 //! 2. `ApplyBaseline`: drops accepted credentials, counts them, lists stale entries.
 //! 3. `Validate` (`--validate` only): asks providers about what is left, so a suppressed
 //!    finding is never sent anywhere; then `--only-live`.
+//! 4. `LateFloors` (`--validate` only): the severity and confidence floors of the rules kept
+//!    past them so that a validator could pair them.
 //!
 //! A new per-run stage is one more type here and one line in `Pipeline::run`; every command
 //! (`scan`, `scan -`, `history`, `staged`, `audit`) gets it.
 
 mod stages;
 
-pub use stages::{ApplyBaseline, Redact, Validate};
+pub use stages::{ApplyBaseline, LateFloors, Redact, Validate};
 
 use crate::scan::ScanOutcome;
 use crate::suppress::baseline::BaselineEntry;
@@ -25,6 +27,8 @@ pub struct Pipeline<'a> {
     pub redact: Redact,
     pub baseline: Option<ApplyBaseline<'a>>,
     pub validate: Option<Validate<'a>>,
+    /// With `validate`: the floors of the rules validation needed as parts.
+    pub late_floors: Option<LateFloors<'a>>,
 }
 
 /// A run's findings after the chain, with what the stages have to tell the user.
@@ -44,6 +48,9 @@ impl Pipeline<'_> {
             None => Vec::new(),
         };
         let validated = self.validate.as_ref().map(|stage| stage.run(&mut outcome));
+        if let Some(stage) = &self.late_floors {
+            stage.run(&mut outcome);
+        }
         outcome.summary.findings = outcome.findings.len() as u64;
         Finished {
             outcome,
@@ -85,6 +92,7 @@ mod tests {
                 baseline: &baseline,
             }),
             validate: None,
+            late_floors: None,
         };
         let finished = pipeline.run(outcome(vec![accepted, new]));
         let findings = &finished.outcome.findings;
@@ -120,6 +128,7 @@ mod tests {
             redact: Redact { show_secrets: true },
             baseline: None,
             validate: None,
+            late_floors: None,
         };
         let finished = pipeline.run(outcome(vec![finding]));
         assert_eq!(finished.outcome.findings[0].snippet, "token = Zq81mXv0LpWw");

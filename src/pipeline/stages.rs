@@ -3,7 +3,7 @@
 use crate::finding::ValidationStatus;
 use crate::scan::ScanOutcome;
 use crate::suppress::baseline::{Baseline, BaselineEntry};
-use crate::suppress::SuppressReason;
+use crate::suppress::{SuppressReason, Suppressor};
 use crate::validation::{self, Engine, StageReport, Validators};
 
 /// Masks every reported secret (raw and encoded spellings) in every snippet and commit message
@@ -37,6 +37,32 @@ impl ApplyBaseline<'_> {
         }
         outcome.summary.stale_baseline_entries = applied.stale.len() as u64;
         applied.stale
+    }
+}
+
+/// After validation: the severity and confidence floors for the rules kept past them so a
+/// validator could pair them (`Suppressor::pairing_parts`); counted like any suppression.
+pub struct LateFloors<'a> {
+    pub suppressor: &'a Suppressor,
+}
+
+impl LateFloors<'_> {
+    pub fn run(&self, outcome: &mut ScanOutcome) {
+        let suppressor = self.suppressor;
+        if suppressor.pairing_parts.is_empty() {
+            return;
+        }
+        let summary = &mut outcome.summary;
+        outcome.findings.retain(|finding| {
+            if !suppressor.pairing_parts.contains(&finding.rule.rule_id) {
+                return true;
+            }
+            let Some(reason) = suppressor.floor(finding.rule.severity, finding.confidence) else {
+                return true;
+            };
+            *summary.suppressed.entry(reason).or_default() += 1;
+            !suppressor.drops()
+        });
     }
 }
 

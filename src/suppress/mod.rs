@@ -70,6 +70,11 @@ pub struct Suppressor {
     pub allowlist: Allowlist,
     /// `--no-suppress`: decisions are still made and counted, but nothing is dropped.
     pub report_everything: bool,
+    /// With `--validate`: rules whose findings a validator may need as the other part of a
+    /// credential (an account SID beside its auth token). The severity and confidence floors
+    /// are applied to them after validation (`floor`), not per match, so a low-severity part
+    /// still pairs.
+    pub pairing_parts: std::collections::HashSet<String>,
 }
 
 impl Suppressor {
@@ -85,20 +90,27 @@ impl Suppressor {
         if found.documented_sample {
             return Some(SuppressReason::DocumentedSample);
         }
-        if self.min_severity.is_some_and(|min| found.severity < min) {
-            return Some(SuppressReason::BelowMinSeverity);
-        }
-        if self
-            .min_confidence
-            .is_some_and(|min| found.confidence < min)
-        {
-            return Some(SuppressReason::BelowMinConfidence);
+        if !self.pairing_parts.contains(found.rule_id) {
+            if let Some(reason) = self.floor(found.severity, found.confidence) {
+                return Some(reason);
+            }
         }
         if inline::line_allows(found.line, found.rule_id) {
             return Some(SuppressReason::InlineMarker);
         }
         self.allowlist
             .check(found.rule_id, found.path, found.secret)
+    }
+
+    /// The `--min-severity` / `--min-confidence` floor a finding falls below, if any.
+    pub fn floor(&self, severity: Severity, confidence: Confidence) -> Option<SuppressReason> {
+        if self.min_severity.is_some_and(|min| severity < min) {
+            return Some(SuppressReason::BelowMinSeverity);
+        }
+        if self.min_confidence.is_some_and(|min| confidence < min) {
+            return Some(SuppressReason::BelowMinConfidence);
+        }
+        None
     }
 
     /// For one place a git blob appeared: its path (`None` for a commit message), then the
@@ -126,6 +138,7 @@ mod tests {
             min_confidence: None,
             allowlist: Allowlist::from_config(&config).expect("test allowlist compiles"),
             report_everything: false,
+            pairing_parts: Default::default(),
         }
     }
 

@@ -961,3 +961,43 @@ fn validation_rows(
     rows.sort();
     rows
 }
+
+#[test]
+fn a_low_severity_part_still_pairs_under_a_severity_floor_and_is_then_dropped() {
+    let mut rng = Rng::new(1600);
+    let sid = format!("AC{}", rng.string(b"0123456789abcdef", 32));
+    let token = rng.string(b"0123456789abcdef", 32);
+    let dir = Dir::new();
+    dir.write(
+        "twilio.env",
+        format!("TWILIO_ACCOUNT_SID={sid}\nTWILIO_AUTH_TOKEN={token}\n"),
+    );
+    let server = {
+        let path = format!("/2010-04-01/Accounts/{sid}.json");
+        MockServer::start(move |request| {
+            if request.target == path {
+                Reply::new(
+                    200,
+                    r#"{"friendly_name":"Acme","status":"active","type":"Full"}"#,
+                )
+            } else {
+                Reply::new(404, "{}")
+            }
+        })
+    };
+    let output = validating(
+        &dir,
+        &format!("api.twilio.com={}", server.base()),
+        &["--validate", "--min-severity", "medium", "--format", "json"],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let findings = json_findings(&output);
+    // The SID (low severity) is not reported, but the token was checked with it.
+    assert_eq!(
+        locations(&findings),
+        vec![("twilio-auth-token".into(), "twilio.env".into(), 2, 19)]
+    );
+    assert_eq!(findings[0]["validation"]["status"], "live");
+    assert_eq!(server.requests().len(), 1);
+    assert_stderr_contains(&output, "suppressed: 1 below --min-severity");
+}
