@@ -216,6 +216,8 @@ pub(super) fn build(common: &CommonArgs, config: ConfigSource<'_>) -> Result<Pla
     } else {
         None
     };
+    let scopes =
+        crate::scan::scopes::RuleScopes::new(&matcher).context("rule paths do not compile")?;
     let pairing_parts = validators
         .values()
         .flat_map(|check| check.parts.values().cloned())
@@ -234,6 +236,7 @@ pub(super) fn build(common: &CommonArgs, config: ConfigSource<'_>) -> Result<Pla
         },
         baseline,
         settings: ScanSettings {
+            scopes,
             show_secrets: common.show_secrets,
             suppressor: Suppressor {
                 min_severity: common.min_severity,

@@ -80,6 +80,22 @@ pub(crate) fn confirm_rule(
     }
 }
 
+/// Confirms a rule over all of `haystack` as one window: rules that apply to whole files known
+/// by their name, which have no keyword to start from.
+pub(crate) fn confirm_whole(
+    rule: CompiledRule<'_>,
+    haystack: &[u8],
+    locations: &mut CaptureLocations,
+    out: &mut Vec<RawMatch>,
+) {
+    let window = Window {
+        start: 0,
+        end: haystack.len(),
+        end_is_line_end: true,
+    };
+    search_window(&rule, haystack, &window, locations, out);
+}
+
 /// Start of the line holding `anchor`, but no earlier than `floor`.
 fn line_start(haystack: &[u8], floor: usize, anchor: usize) -> usize {
     memrchr(b'\n', &haystack[floor..anchor]).map_or(floor, |offset| floor + offset + 1)

@@ -40,6 +40,13 @@ pub fn check_examples(rules: &[LoadedRule]) -> Vec<ExampleFailure> {
     };
     let mut scratch = matcher.scratch();
     for (index, rule) in rules.iter().enumerate() {
+        // An example of a rule that reads whole files (no keywords) is such a file's content;
+        // the path condition is the collector's, not the matcher's, so it is not checked here.
+        let whole_file: Vec<usize> = if matcher.is_whole_file(index) {
+            vec![index]
+        } else {
+            Vec::new()
+        };
         let file = rule.origin.display().to_string();
         let fail = |problem: String| ExampleFailure {
             file: file.clone(),
@@ -53,7 +60,7 @@ pub fn check_examples(rules: &[LoadedRule]) -> Vec<ExampleFailure> {
             failures.push(fail("needs at least one negative example".into()));
         }
         for (number, example) in rule.spec.examples.iter().enumerate() {
-            let matches = matcher.scan(example.as_bytes(), &mut scratch);
+            let matches = matcher.scan_whole_file(example.as_bytes(), &whole_file, &mut scratch);
             if !matches
                 .iter()
                 .any(|m| m.rule_index == index && !m.documented_sample)
@@ -74,7 +81,7 @@ pub fn check_examples(rules: &[LoadedRule]) -> Vec<ExampleFailure> {
             }
         }
         for (number, example) in rule.spec.negative_examples.iter().enumerate() {
-            let matches = matcher.scan(example.as_bytes(), &mut scratch);
+            let matches = matcher.scan_whole_file(example.as_bytes(), &whole_file, &mut scratch);
             // A documented sample is dropped by suppression: as good as not found.
             if matches
                 .iter()

@@ -128,6 +128,10 @@ pub use keywords::Hit as KeywordHit;
 /// listing the keyword, at 24 bytes a hit.
 const SEGMENT: usize = 256 * 1024;
 
+/// The largest file a whole-file rule reads: files known by their name that hold a secret (a
+/// vault password, a master key) are a few bytes to a few kilobytes.
+pub const WHOLE_FILE_LIMIT: usize = 64 * 1024;
+
 /// Spread rules' hits `scan_lines` sets aside to confirm together with those of known lines;
 /// past this many (a blob dense with such keywords), later segments confirm their own, and
 /// `spread_hits` no longer lists every hit (`spread_hits_complete` says so).
@@ -181,9 +185,12 @@ impl Matcher {
             })
             .collect();
         let locality = Locality {
+            // A whole-file rule's window is the file: never line-local.
             is_local: rules
                 .iter()
-                .map(|rule| rule.reach_before == 0 && rule.reach_after == 0)
+                .map(|rule| {
+                    rule.reach_before == 0 && rule.reach_after == 0 && !rule.keywords.is_empty()
+                })
                 .collect(),
             line_reuse: rules
                 .iter()
@@ -267,6 +274,10 @@ impl Matcher {
         &self.rules[index]
     }
 
+    pub fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+
     pub fn scratch(&self) -> Scratch {
         Scratch {
             hits: Vec::new(),
@@ -278,6 +289,54 @@ impl Matcher {
             spread_spans: Vec::new(),
             spread_hits: Vec::new(),
         }
+    }
+
+    /// `scan`, plus rules that read the whole file (`whole_file`: indices of rules without
+    /// keywords, which apply to files known by their name; the caller knows the name). A file
+    /// larger than `WHOLE_FILE_LIMIT` is not read whole.
+    pub fn scan_whole_file<'s>(
+        &self,
+        haystack: &[u8],
+        whole_file: &[usize],
+        scratch: &'s mut Scratch,
+    ) -> &'s [RawMatch] {
+        scratch.matches.clear();
+        scratch.spread_hits.clear();
+        self.match_range(haystack, 0..haystack.len(), scratch, false);
+        if haystack.len() <= WHOLE_FILE_LIMIT {
+            for &rule_index in whole_file {
+                let Some(rule) = self.rules.get(rule_index) else {
+                    continue;
+                };
+                let Some(parts) = self.regexes[rule_index].get(rule) else {
+                    continue;
+                };
+                let mut locations = parts.regex.capture_locations();
+                confirm::confirm_whole(
+                    confirm::CompiledRule {
+                        index: rule_index,
+                        spec: rule,
+                        regex: &parts.regex,
+                        secret_group: parts.secret_group,
+                        must_contain: &parts.must_contain,
+                        public_forms: &self.public_forms,
+                        documented_samples: &self.documented_samples,
+                    },
+                    haystack,
+                    &mut locations,
+                    &mut scratch.matches,
+                );
+            }
+        }
+        self.finish(scratch);
+        &scratch.matches
+    }
+
+    /// Rules that read whole files (no keywords; they apply by path).
+    pub fn is_whole_file(&self, index: usize) -> bool {
+        self.rules
+            .get(index)
+            .is_some_and(|rule| rule.keywords.is_empty())
     }
 
     /// Finds every secret in `haystack`. Matches come back sorted by position, with overlaps

@@ -16,6 +16,7 @@ pub const KEY_ORDER: &[&str] = &[
     "confidence",
     "keyword_set",
     "keywords",
+    "paths",
     "regex",
     "entropy",
     "checksum",

@@ -100,6 +100,11 @@ pub struct RuleSpec {
     /// Literals, ASCII case-insensitive; with `keyword_set`, added to that set's.
     #[serde(default)]
     pub keywords: Vec<String>,
+    /// Globs (`**/config/master.key`) a file's path must match for the rule to apply. A rule
+    /// with paths and no keywords reads the whole file (up to `WHOLE_FILE_LIMIT` bytes): for
+    /// credential files known by their name, whose content is the secret itself.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
     /// A `[keyword_sets]` entry of the same file; resolved into `keywords` at load time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keyword_set: Option<String>,

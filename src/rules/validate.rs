@@ -43,8 +43,13 @@ pub fn validate_structure(spec: &RuleSpec) -> Result<(), RuleProblem> {
     if spec.provider.trim().is_empty() {
         return Err("provider is empty".into());
     }
-    if spec.keywords.is_empty() {
-        return Err("needs at least one keyword".into());
+    if spec.keywords.is_empty() && spec.paths.is_empty() {
+        return Err("needs at least one keyword (or `paths`, for a file known by its name)".into());
+    }
+    for glob in &spec.paths {
+        if let Err(error) = globset::Glob::new(glob) {
+            return Err(format!("paths entry {glob:?} is not a glob: {}", error.kind()).into());
+        }
     }
     if let Some(short) = spec
         .keywords

@@ -58,6 +58,11 @@ pub(crate) struct Collector<'a> {
     /// where the match being recorded is (when it is such a match).
     suppressed_here: Vec<(usize, SuppressReason)>,
     suppressing_at: Option<usize>,
+    /// Rules with `paths` that the current blob's path admits, those of them that read the
+    /// whole file, and scratch space for the glob match.
+    admitted: Vec<usize>,
+    whole_file: Vec<usize>,
+    scope_hits: Vec<usize>,
 }
 
 /// A finding recorded for the current blob and where it is, to remember it with its line.
@@ -115,6 +120,9 @@ impl<'a> Collector<'a> {
             previous: versions::PreviousVersion::default(),
             suppressed_here: Vec::new(),
             suppressing_at: None,
+            admitted: Vec::new(),
+            whole_file: Vec::new(),
+            scope_hits: Vec::new(),
         }
     }
 
@@ -128,6 +136,12 @@ impl<'a> Collector<'a> {
 
     /// Applies suppressions to one match and records the finding it becomes.
     fn record(&mut self, blob: &Blob<'_>, found: &RawMatch, place: Place<'_>) {
+        // A rule with `paths` does not apply to other files: not a finding, not a suppression.
+        if self.settings.scopes.is_scoped(found.rule_index)
+            && self.admitted.binary_search(&found.rule_index).is_err()
+        {
+            return;
+        }
         // A suppression on a line that later versions reuse is counted again for each of them.
         self.suppressing_at = (!place.decoded.is_empty()
             || self.matcher.is_line_local(found.rule_index))
@@ -355,10 +369,22 @@ impl BlobVisitor for Collector<'_> {
         self.utf16_columns = finding::Utf16Columns::default();
         self.current_kept.clear();
         self.suppressed_here.clear();
-        // Notebook cell numbers depend on everything before a finding: no reuse there.
+        self.settings
+            .scopes
+            .admit(blob.path, &mut self.scope_hits, &mut self.admitted);
+        self.whole_file.clear();
+        self.whole_file.extend(
+            self.admitted
+                .iter()
+                .copied()
+                .filter(|&rule| self.matcher.is_whole_file(rule)),
+        );
+        // Notebook cell numbers depend on everything before a finding: no reuse there; a
+        // whole-file rule reads the whole file every time.
         let reuse = self.settings.novelty
             && self.matcher.supports_line_reuse()
-            && !blob.path.ends_with(".ipynb");
+            && !blob.path.ends_with(".ipynb")
+            && self.whole_file.is_empty();
         let previous = blob.versions.previous.filter(|_| reuse);
         if previous.is_none() {
             self.lines.clear();
@@ -369,7 +395,13 @@ impl BlobVisitor for Collector<'_> {
         }
         self.previous.forget();
         self.summary.bytes_matched += blob.bytes.len() as u64;
-        let matches = self.matcher.scan(blob.bytes, &mut self.scratch).to_vec();
+        let matches = if self.whole_file.is_empty() {
+            self.matcher.scan(blob.bytes, &mut self.scratch).to_vec()
+        } else {
+            self.matcher
+                .scan_whole_file(blob.bytes, &self.whole_file, &mut self.scratch)
+                .to_vec()
+        };
         self.spans
             .extend(matches.iter().map(|found| (found.start, found.end)));
         let mut lines = LineCounter::new(blob.bytes);

@@ -11,6 +11,7 @@ mod collect;
 mod history;
 mod lines;
 mod repositories;
+pub mod scopes;
 mod staged;
 
 pub(crate) use collect::Collector;
@@ -30,6 +31,8 @@ pub struct ScanSettings {
     pub show_secrets: bool,
     /// Every per-match and per-appearance suppression decision.
     pub suppressor: Suppressor,
+    /// Rules that apply only to some paths.
+    pub scopes: scopes::RuleScopes,
     pub progress: bool,
     /// Whether archives are opened (said in the summary when off).
     pub archives: bool,

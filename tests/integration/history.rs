@@ -841,3 +841,40 @@ fn suppressions_on_reused_lines_are_counted_as_a_whole_scan_counts_them() {
     );
     assert_eq!(suppressed(&full), suppressed(&reused));
 }
+
+#[test]
+fn a_credential_file_known_by_its_name_is_found_in_history_and_when_staged() {
+    let repo = GitRepo::new();
+    repo.write("README.md", "app\n");
+    let first = repo.commit_all("init");
+    let key = Rng::new(1700).string(b"0123456789abcdef", 32);
+    repo.write("config/master.key", format!("{key}\n"));
+    repo.git(&["add", "config/master.key"]);
+    // Before the commit: the pre-commit scan blocks it.
+    let staged = run(leakhound()
+        .current_dir(repo.path())
+        .args(["staged", "--format", "json"]));
+    assert_eq!(staged.status.code(), Some(1), "{}", stderr(&staged));
+    assert_eq!(
+        locations(&json_findings(&staged)),
+        vec![(
+            "rails-master-key-file".into(),
+            "config/master.key".into(),
+            1,
+            1
+        )]
+    );
+    let added = repo.commit_all("add the master key");
+    let findings = json_findings(&repo.history(&[]));
+    assert_eq!(
+        locations(&findings),
+        vec![(
+            "rails-master-key-file".into(),
+            "config/master.key".into(),
+            1,
+            1
+        )]
+    );
+    assert_eq!(findings[0]["commit"], added.as_str());
+    assert_ne!(first, added);
+}

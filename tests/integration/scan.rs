@@ -742,7 +742,8 @@ fn providers_documented_sample_keys_are_dropped_and_counted() {
 #[test]
 fn credential_stores_report_the_password_their_structure_names() {
     // fixtures/credential-files: Robomongo, Firefox logins.json, tugboat, Rails database.yml and
-    // mongoid.yml, Hadoop and Spring XML, JetBrains WebServers.xml, Terraform state; each with
+    // mongoid.yml, Hadoop and Spring XML, JetBrains WebServers.xml, Terraform state, and files
+    // known by their name (Rails master keys, an Ansible vault password); each with
     // values that must stay quiet beside the planted ones (ERB and ${...} references, empty and
     // null passwords, a password-file property).
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/credential-files");
@@ -771,6 +772,8 @@ fn credential_stores_report_the_password_their_structure_names() {
             6,
             67,
         ),
+        // Known by its name; `ansible/.vault-password` is a script (#!), not reported.
+        ("ansible-vault-password-file", "ansible/.vault_pass", 1, 1),
         ("rails-database-yml-password", "config/database.yml", 24, 13),
         ("rails-database-yml-password", "config/mongoid.yml", 18, 20),
         (
@@ -810,6 +813,14 @@ fn credential_stores_report_the_password_their_structure_names() {
             36,
             26,
         ),
+        // The same 32 hex under another name (notes/master.key.txt) is not a master key file.
+        (
+            "rails-master-key-file",
+            "rails-app/config/credentials/production.key",
+            1,
+            1,
+        ),
+        ("rails-master-key-file", "rails-app/config/master.key", 1, 1),
         (
             "spring-xml-bean-password",
             "spring/applicationContext.xml",
