@@ -1,8 +1,9 @@
 //! leakhound finds hardcoded credentials in working trees, staged changes and git history.
 //!
 //! Data flows one way: `source` produces blobs, `matcher` finds raw matches in bytes, `scan`
-//! turns them into `Finding`s and applies `suppress`, `report` writes them. `cli` owns argv and
-//! exit codes.
+//! turns them into `Finding`s (asking `suppress` per match) and groups them per credential,
+//! `pipeline` runs the per-run stages (redaction, baseline, validation), `report` writes them.
+//! `cli` plans the run from argv and maps the outcome to an exit code (docs/ARCHITECTURE.md).
 
 pub mod cli;
 pub mod config;
