@@ -224,6 +224,21 @@ pub enum SignSpec {
         /// Template for the secret access key, usually `{{secret}}`.
         secret_access_key: String,
     },
+    /// Google's OAuth 2.0 JWT bearer grant for service accounts: an RS256-signed assertion,
+    /// made from the key file's private key and client email, offered to the template
+    /// `{{assertion}}` (a form field of the token request).
+    #[serde(rename = "google-jwt-bearer")]
+    GoogleJwtBearer {
+        /// Template for the key file's `client_email`.
+        client_email: String,
+        /// Template for the key file's `private_key` (the PEM as written in the JSON, with
+        /// `\n` escapes).
+        private_key: String,
+        /// Template for the key file's `private_key_id` (the JWT's `kid`).
+        key_id: String,
+        /// The scope the token is asked for.
+        scope: String,
+    },
 }
 
 /// A test on an HTTP answer: every listed element must hold.

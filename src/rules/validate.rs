@@ -84,6 +84,10 @@ pub fn validate_structure(spec: &RuleSpec) -> Result<(), RuleProblem> {
     Ok(())
 }
 
+/// The template name under which `sign = { scheme = "google-jwt-bearer", ... }` offers its
+/// signed assertion.
+pub const GOOGLE_ASSERTION: &str = "assertion";
+
 /// HTTP methods a validator or revocation may use.
 pub const HTTP_METHODS: [&str; 6] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
 
@@ -143,21 +147,36 @@ pub fn validate_http_check(check: &HttpCheck) -> Result<(), RuleProblem> {
         templates.push(&auth.username);
         templates.push(&auth.password);
     }
-    if let Some(SignSpec::AwsSigV4 {
-        access_key_id,
-        secret_access_key,
-        ..
-    }) = &check.sign
-    {
-        templates.push(access_key_id);
-        templates.push(secret_access_key);
+    // The JWT bearer grant offers its signed assertion to the other templates.
+    let mut offered = None;
+    match &check.sign {
+        Some(SignSpec::AwsSigV4 {
+            access_key_id,
+            secret_access_key,
+            ..
+        }) => {
+            templates.push(access_key_id);
+            templates.push(secret_access_key);
+        }
+        Some(SignSpec::GoogleJwtBearer {
+            client_email,
+            private_key,
+            key_id,
+            ..
+        }) => {
+            templates.push(client_email);
+            templates.push(private_key);
+            templates.push(key_id);
+            offered = Some(GOOGLE_ASSERTION);
+        }
+        None => {}
     }
     let mut uses_secret = false;
     for template in templates {
         for name in template_names(template)? {
             if name == "secret" {
                 uses_secret = true;
-            } else if !check.parts.contains_key(name) {
+            } else if !check.parts.contains_key(name) && offered != Some(name) {
                 return Err(format!(
                     "template {{{{{name}}}}} is neither `secret` nor a name in parts"
                 )

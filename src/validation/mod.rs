@@ -4,6 +4,7 @@
 //! and is the only stage that reads `Finding::raw_secret` besides redaction. See
 //! docs/ARCHITECTURE.md.
 
+pub mod google_jwt;
 pub mod http;
 pub mod request;
 pub mod sigv4;

@@ -34,6 +34,37 @@ pub fn build_for(
     values: &Values,
     amz_date: &str,
 ) -> Result<Built, String> {
+    // The JWT bearer grant's signed assertion is offered to the templates below.
+    let signed_values;
+    let values = match &check.sign {
+        Some(SignSpec::GoogleJwtBearer {
+            client_email,
+            private_key,
+            key_id,
+            scope,
+        }) => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_secs());
+            let assertion = super::google_jwt::assertion(
+                &substitute(client_email, values, Escape::None)?,
+                &substitute(private_key, values, Escape::None)?,
+                &substitute(key_id, values, Escape::None)?,
+                scope,
+                now,
+            )?;
+            signed_values = {
+                let mut extended = values.clone();
+                extended.insert(
+                    crate::rules::validate::GOOGLE_ASSERTION.to_string(),
+                    assertion,
+                );
+                extended
+            };
+            &signed_values
+        }
+        _ => values,
+    };
     let url = substitute(url_template, values, Escape::Url)?;
     let host = crate::rules::validate::url_host(&url)
         .ok_or("the URL has no literal https host")?

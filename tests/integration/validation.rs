@@ -1001,3 +1001,67 @@ fn a_low_severity_part_still_pairs_under_a_severity_floor_and_is_then_dropped() 
     assert_eq!(server.requests().len(), 1);
     assert_stderr_contains(&output, "suppressed: 1 below --min-severity");
 }
+
+#[test]
+fn a_gcp_service_account_key_file_is_checked_by_signing_a_token_request_with_its_own_key() {
+    // The fixture's RSA key (made for the fixture), in a key file as Google writes one.
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/validation/google.toml");
+    let table: toml::Table = toml::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+    let private_key = table["case"][0]["parts"]["private_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let key_id = Rng::new(1800).string(b"0123456789abcdef", 40);
+    let email = "deploy-bot@acme-prod-3141.iam.gserviceaccount.com";
+    let dir = Dir::new();
+    dir.write(
+        "deploy/sa.json",
+        format!(
+            "{{\n  \"type\": \"service_account\",\n  \"project_id\": \"acme-prod-3141\",\n  \
+             \"private_key_id\": \"{key_id}\",\n  \"private_key\": \"{private_key}\",\n  \
+             \"client_email\": \"{email}\"\n}}\n"
+        ),
+    );
+    let server = {
+        let key_id = key_id.clone();
+        MockServer::start(move |request| {
+            let body = String::from_utf8_lossy(&request.body).into_owned();
+            let Some(assertion) = body.split("assertion=").nth(1) else {
+                return Reply::new(400, r#"{"error":"invalid_request"}"#);
+            };
+            use base64::Engine as _;
+            let header = assertion.split('.').next().unwrap_or_default();
+            let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(header)
+                .unwrap_or_default();
+            if request.target == "/token" && String::from_utf8_lossy(&header).contains(&key_id) {
+                Reply::new(200, r#"{"access_token":"ya29.test","token_type":"Bearer"}"#)
+            } else {
+                Reply::new(
+                    400,
+                    r#"{"error":"invalid_grant","error_description":"Invalid JWT Signature."}"#,
+                )
+            }
+        })
+    };
+    let output = validating(
+        &dir,
+        &format!("oauth2.googleapis.com={}", server.base()),
+        &["--validate", "--format", "json"],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let rows = validation_rows(&output, "gcp-service-account-key", "/status");
+    assert_eq!(
+        rows,
+        [(
+            "deploy/sa.json".to_string(),
+            "live".to_string(),
+            "live".to_string()
+        )]
+    );
+    assert_eq!(server.requests().len(), 1);
+    // Nothing of the key reaches the report.
+    let report = stdout(&output);
+    assert!(!report.contains(&private_key[40..80]), "{report}");
+}
