@@ -175,7 +175,9 @@ fn accept(rule: &CompiledRule<'_>, secret: &[u8], start: usize, end: usize) -> O
         return None;
     }
     if rule.spec.confidence == Confidence::Low
-        && (placeholder::looks_like_identifier(secret) || rule.public_forms.is_match(secret))
+        && (placeholder::looks_like_identifier(secret)
+            || placeholder::looks_like_type_name(secret)
+            || rule.public_forms.is_match(secret))
     {
         return None;
     }

@@ -26,7 +26,55 @@ const PLACEHOLDER_WORDS: &[&[u8]] = &[
 const MAX_RUN: usize = 6;
 
 pub fn looks_like_placeholder(secret: &[u8]) -> bool {
-    contains_placeholder_word(secret) || has_long_run(secret)
+    contains_placeholder_word(secret) || has_long_run(secret) || has_percent_variable(secret)
+}
+
+/// `%NAME%`: a Windows environment variable or a template slot (`%ACCESS_TOKEN%`). The name is
+/// upper-case letters, digits and `_`, starts with a letter or `_` and is at least three
+/// characters, so percent-encoding (`%2F`, `%AB%CD`) and random secrets whose alphabet holds
+/// `%` and lower-case letters (Django's `%m8oo%`) never look like one.
+fn has_percent_variable(secret: &[u8]) -> bool {
+    let mut rest = secret;
+    while let Some(start) = memchr::memchr(b'%', rest) {
+        let after = &rest[start + 1..];
+        let name_len = after
+            .iter()
+            .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || **b == b'_')
+            .count();
+        let starts_like_a_name = after
+            .first()
+            .is_some_and(|b| b.is_ascii_uppercase() || *b == b'_');
+        if starts_like_a_name && name_len >= 3 && after.get(name_len) == Some(&b'%') {
+            return true;
+        }
+        rest = after;
+    }
+    false
+}
+
+/// For generic (low-confidence) rules only: a type name (`Ed25519PrivateKey`, `ApiToken`,
+/// `SecretString`) where a value was expected, as in `private_key: Ed25519PrivateKey`, a type
+/// annotation. Letters and digits only, starting upper-case, ending in a word that names a
+/// credential type.
+pub fn looks_like_type_name(secret: &[u8]) -> bool {
+    const TYPE_SUFFIXES: &[&[u8]] = &[
+        b"Key",
+        b"Token",
+        b"Secret",
+        b"Password",
+        b"Credential",
+        b"Credentials",
+        b"String",
+        b"Type",
+        b"Provider",
+        b"Config",
+    ];
+    secret.first().is_some_and(u8::is_ascii_uppercase)
+        && secret.iter().all(u8::is_ascii_alphanumeric)
+        && secret.iter().any(u8::is_ascii_lowercase)
+        && TYPE_SUFFIXES
+            .iter()
+            .any(|suffix| secret.len() > suffix.len() && secret.ends_with(suffix))
 }
 
 /// For generic (low-confidence) rules only: values built from lowercase words and numbers
@@ -120,6 +168,21 @@ mod tests {
         ] {
             assert!(!looks_like_identifier(value.as_bytes()), "{value}");
         }
+    }
+
+    #[test]
+    fn template_slots_and_type_names_are_not_values() {
+        use super::looks_like_type_name;
+        assert!(looks_like_placeholder(b"%ACCESS_TOKEN%"));
+        assert!(looks_like_placeholder(b"Bearer %API_KEY%"));
+        assert!(!looks_like_placeholder(b"cd8h=&jln&!+h=5nhd(%m8oo%52&kbig0y"));
+        assert!(!looks_like_placeholder(b"p%2Fss%3Dw0rd%21x"));
+        assert!(!looks_like_placeholder(b"Zq81%ABCmXv0"));
+        assert!(looks_like_type_name(b"Ed25519PrivateKey"));
+        assert!(looks_like_type_name(b"SecretString"));
+        assert!(!looks_like_type_name(b"Kq81mXv0LpWwKey9"));
+        assert!(!looks_like_type_name(b"s3cr3tKey"));
+        assert!(!looks_like_type_name(b"Key"));
     }
 
     #[test]
