@@ -313,15 +313,7 @@ impl Matcher {
                 };
                 let mut locations = parts.regex.capture_locations();
                 confirm::confirm_whole(
-                    confirm::CompiledRule {
-                        index: rule_index,
-                        spec: rule,
-                        regex: &parts.regex,
-                        secret_group: parts.secret_group,
-                        must_contain: &parts.must_contain,
-                        public_forms: &self.public_forms,
-                        documented_samples: &self.documented_samples,
-                    },
+                    self.compiled(rule_index, rule, parts),
                     haystack,
                     &mut locations,
                     &mut scratch.matches,
@@ -330,6 +322,24 @@ impl Matcher {
         }
         self.finish(scratch);
         &scratch.matches
+    }
+
+    /// What confirmation needs of one rule whose regex is compiled.
+    fn compiled<'a>(
+        &'a self,
+        index: usize,
+        spec: &'a RuleSpec,
+        parts: &'a CompiledParts,
+    ) -> confirm::CompiledRule<'a> {
+        confirm::CompiledRule {
+            index,
+            spec,
+            regex: &parts.regex,
+            secret_group: parts.secret_group,
+            must_contain: &parts.must_contain,
+            public_forms: &self.public_forms,
+            documented_samples: &self.documented_samples,
+        }
     }
 
     /// Rules that read whole files (no keywords; they apply by path).
@@ -447,15 +457,7 @@ impl Matcher {
                 let locs =
                     locations[rule_index].get_or_insert_with(|| parts.regex.capture_locations());
                 confirm::confirm_rule(
-                    confirm::CompiledRule {
-                        index: rule_index,
-                        spec: rule,
-                        regex: &parts.regex,
-                        secret_group: parts.secret_group,
-                        must_contain: &parts.must_contain,
-                        public_forms: &self.public_forms,
-                        documented_samples: &self.documented_samples,
-                    },
+                    self.compiled(rule_index, rule, parts),
                     haystack,
                     &hits[group_start..group_end],
                     locs,

@@ -175,7 +175,9 @@ mod tests {
         use super::looks_like_type_name;
         assert!(looks_like_placeholder(b"%ACCESS_TOKEN%"));
         assert!(looks_like_placeholder(b"Bearer %API_KEY%"));
-        assert!(!looks_like_placeholder(b"cd8h=&jln&!+h=5nhd(%m8oo%52&kbig0y"));
+        assert!(!looks_like_placeholder(
+            b"cd8h=&jln&!+h=5nhd(%m8oo%52&kbig0y"
+        ));
         assert!(!looks_like_placeholder(b"p%2Fss%3Dw0rd%21x"));
         assert!(!looks_like_placeholder(b"Zq81%ABCmXv0"));
         assert!(looks_like_type_name(b"Ed25519PrivateKey"));
