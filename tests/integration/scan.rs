@@ -782,6 +782,14 @@ fn credential_stores_report_the_password_their_structure_names() {
             14,
             12,
         ),
+        // gh's hosts.yml: the OAuth token is GitHub's own format.
+        (
+            "github-oauth-access-token",
+            "home/.config/gh/hosts.yml",
+            3,
+            18,
+        ),
+        ("dockercfg-legacy-auth", "home/.dockercfg", 1, 43),
         ("tugboat-config-api-token", "home/.tugboat", 3, 17),
         (
             "firefox-logins-encrypted-password",
@@ -827,6 +835,9 @@ fn credential_stores_report_the_password_their_structure_names() {
             10,
             42,
         ),
+        // MediaWiki's LocalSettings.php: the database password and $wgSecretKey (64 hex).
+        ("generic-credential-quoted", "wiki/LocalSettings.php", 6, 18),
+        ("generic-credential-hex", "wiki/LocalSettings.php", 7, 17),
     ]
     .iter()
     .map(|(rule, path, line, column)| (rule.to_string(), path.to_string(), *line, *column))
