@@ -311,11 +311,13 @@ impl Matcher {
                 let Some(parts) = self.regexes[rule_index].get(rule) else {
                     continue;
                 };
-                let mut locations = parts.regex.capture_locations();
+                // The per-thread capture buffers `scan` uses: nothing allocated per file.
+                let locations = scratch.locations[rule_index]
+                    .get_or_insert_with(|| parts.regex.capture_locations());
                 confirm::confirm_whole(
                     self.compiled(rule_index, rule, parts),
                     haystack,
-                    &mut locations,
+                    locations,
                     &mut scratch.matches,
                 );
             }
@@ -352,11 +354,7 @@ impl Matcher {
     /// Finds every secret in `haystack`. Matches come back sorted by position, with overlaps
     /// between rules resolved in favour of the more specific rule.
     pub fn scan<'s>(&self, haystack: &[u8], scratch: &'s mut Scratch) -> &'s [RawMatch] {
-        scratch.matches.clear();
-        scratch.spread_hits.clear();
-        self.match_range(haystack, 0..haystack.len(), scratch, false);
-        self.finish(scratch);
-        &scratch.matches
+        self.scan_whole_file(haystack, &[], scratch)
     }
 
     /// The keyword pass and regex confirmation over `range`, a segment at a time: hits are
