@@ -6,6 +6,7 @@
 //! commit metadata; it never matches.
 
 pub mod clone;
+mod merges;
 mod read;
 mod walk;
 

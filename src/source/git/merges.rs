@@ -1,0 +1,201 @@
+//! What a merge introduced: of the files its diff against the first parent shows as added or
+//! changed, those that no other parent already had at the same path.
+//!
+//! A full tree diff against each other parent answers that too, but it also walks everything the
+//! other side of the merge changed, which is thrown away: merging a topic branch into a main line
+//! that moved on since the fork diffs every directory the main line touched in between. On
+//! git/git (56,356 merges in 203,352 commits) those diffs were a third of all tree reads. Here
+//! only the directories on the changed paths are read from the other parent, each once per
+//! merge, and a directory whose tree id equals the merge's own is not descended into at all.
+
+use std::collections::HashMap;
+
+use gix::bstr::{BStr, BString, ByteSlice};
+use gix::objs::tree::EntryMode;
+use gix::objs::TreeRefIter;
+use gix::ObjectId;
+
+/// A file a tree diff against one parent saw added or modified.
+pub(super) struct Change {
+    pub path: BString,
+    pub blob: ObjectId,
+    pub mode: EntryMode,
+    /// The blobs at `path` in the parents the file changed against (one per parent that had a
+    /// regular or executable file there).
+    pub previous: Vec<ObjectId>,
+}
+
+/// Reused between merges: the other parent's directories, read on demand.
+#[derive(Default)]
+pub(super) struct OtherParent {
+    /// Tree bytes, by slot; slots up to `used` hold this merge's directories.
+    trees: Vec<Vec<u8>>,
+    used: usize,
+    /// What is known of each directory path ("" for the root) looked up in this merge.
+    directories: HashMap<BString, DirectorySlot>,
+    scratch: Vec<u8>,
+}
+
+impl OtherParent {
+    /// Keeps the changes that are also new against the parent whose tree is `parent_tree`,
+    /// adding that parent's blob at the path to `previous`. `merge_trees` maps the merge's own
+    /// directories (as the first diff saw them changed) to their tree ids: where the other
+    /// parent has the very same directory, nothing under it is new against that parent. The
+    /// result equals keeping the changes a full diff from `parent_tree` also reports.
+    pub fn retain_new_against(
+        &mut self,
+        repo: &gix::Repository,
+        parent_tree: ObjectId,
+        merge_trees: &HashMap<BString, ObjectId>,
+        changes: &mut Vec<Change>,
+    ) -> Result<(), String> {
+        self.used = 0;
+        self.directories.clear();
+        if merge_trees.get(b"".as_bstr()) == Some(&parent_tree) {
+            changes.clear();
+            return Ok(());
+        }
+        let root = self.read(repo, parent_tree)?;
+        self.directories
+            .insert(BString::default(), DirectorySlot::Read(root));
+        let mut failure = None;
+        changes.retain_mut(|change| {
+            if failure.is_some() {
+                return true;
+            }
+            match self.entry_at(repo, change.path.as_bstr(), merge_trees) {
+                Err(message) => {
+                    failure = Some(message);
+                    true
+                }
+                Ok(Lookup::SameDirectory) => false,
+                Ok(Lookup::Absent) => true,
+                Ok(Lookup::Entry { mode, oid }) => {
+                    if mode == change.mode && oid == change.blob {
+                        return false;
+                    }
+                    // A directory there is a deletion plus an addition; anything else that is
+                    // not a tree is a modification, whose previous blob attribution compares.
+                    if mode.is_blob() {
+                        change.previous.push(oid);
+                    }
+                    true
+                }
+            }
+        });
+        match failure {
+            Some(message) => Err(message),
+            None => Ok(()),
+        }
+    }
+
+    /// The other parent's entry at `path`.
+    fn entry_at(
+        &mut self,
+        repo: &gix::Repository,
+        path: &BStr,
+        merge_trees: &HashMap<BString, ObjectId>,
+    ) -> Result<Lookup, String> {
+        let (directory, name) = split_last(path);
+        let slot = match self.directory(repo, directory, merge_trees)? {
+            DirectorySlot::Same => return Ok(Lookup::SameDirectory),
+            DirectorySlot::Absent => return Ok(Lookup::Absent),
+            DirectorySlot::Read(slot) => slot,
+        };
+        Ok(
+            match find_entry(&self.trees[slot], name, repo.object_hash())? {
+                Some((mode, oid)) => Lookup::Entry { mode, oid },
+                None => Lookup::Absent,
+            },
+        )
+    }
+
+    /// The other parent's directory at `path` ("" is the root), read once per merge.
+    fn directory(
+        &mut self,
+        repo: &gix::Repository,
+        path: &BStr,
+        merge_trees: &HashMap<BString, ObjectId>,
+    ) -> Result<DirectorySlot, String> {
+        if let Some(&known) = self.directories.get(path) {
+            return Ok(known);
+        }
+        let (parent, name) = split_last(path);
+        let parent_slot = match self.directory(repo, parent, merge_trees)? {
+            DirectorySlot::Read(slot) => slot,
+            other => return Ok(other),
+        };
+        let known = match find_entry(&self.trees[parent_slot], name, repo.object_hash())? {
+            Some((mode, oid)) if mode.is_tree() => {
+                if merge_trees.get(path) == Some(&oid) {
+                    DirectorySlot::Same
+                } else {
+                    DirectorySlot::Read(self.read(repo, oid)?)
+                }
+            }
+            _ => DirectorySlot::Absent,
+        };
+        self.directories.insert(path.to_owned(), known);
+        Ok(known)
+    }
+
+    /// Reads a tree into the next free slot.
+    fn read(&mut self, repo: &gix::Repository, tree: ObjectId) -> Result<usize, String> {
+        use gix::objs::Find;
+        let bytes = match repo.objects.try_find(&tree, &mut self.scratch) {
+            Ok(Some(data)) if data.kind == gix::object::Kind::Tree => data.data,
+            Ok(Some(data)) => return Err(format!("tree {tree} is a {}", data.kind)),
+            Ok(None) => return Err(format!("tree {tree} cannot be read: it is missing")),
+            Err(error) => return Err(format!("tree {tree} cannot be read: {error}")),
+        };
+        if self.used == self.trees.len() {
+            self.trees.push(Vec::new());
+        }
+        let slot = self.used;
+        self.used += 1;
+        self.trees[slot].clear();
+        self.trees[slot].extend_from_slice(bytes);
+        Ok(slot)
+    }
+}
+
+enum Lookup {
+    /// A directory on the path is the merge's own: nothing under it is new.
+    SameDirectory,
+    Absent,
+    Entry {
+        mode: EntryMode,
+        oid: ObjectId,
+    },
+}
+
+#[derive(Clone, Copy)]
+enum DirectorySlot {
+    /// The merge has this very directory: nothing under it is new.
+    Same,
+    Absent,
+    Read(usize),
+}
+
+/// ("a/b", "c") for "a/b/c"; ("", "c") for "c".
+fn split_last(path: &BStr) -> (&BStr, &BStr) {
+    match path.rfind_byte(b'/') {
+        Some(position) => (path[..position].as_bstr(), path[position + 1..].as_bstr()),
+        None => (b"".as_bstr(), path),
+    }
+}
+
+/// The entry named `name` in a tree's bytes.
+fn find_entry(
+    tree: &[u8],
+    name: &BStr,
+    hash: gix::hash::Kind,
+) -> Result<Option<(EntryMode, ObjectId)>, String> {
+    for entry in TreeRefIter::from_bytes(tree, hash) {
+        let entry = entry.map_err(|error| format!("a tree cannot be decoded: {error}"))?;
+        if entry.filename == name {
+            return Ok(Some((entry.mode, entry.oid.to_owned())));
+        }
+    }
+    Ok(None)
+}
