@@ -161,6 +161,10 @@ pub struct Finding {
     /// The secret itself, for the redaction stage only.
     #[serde(skip)]
     pub raw_secret: RawSecret,
+    /// What its validator's `context` found in the file (a customer's host label, an account
+    /// e-mail), for `--validate` only: not a secret, never reported.
+    #[serde(skip)]
+    pub context: std::collections::BTreeMap<String, String>,
 }
 
 impl Finding {
@@ -203,6 +207,7 @@ impl Finding {
             provenance: Provenance::File,
             secret_hash: hash,
             raw_secret: RawSecret::new(secret.as_bytes()),
+            context: Default::default(),
         }
     }
 

@@ -20,6 +20,7 @@ use crate::source::budget::MemoryBudget;
 use crate::source::{self, DEFAULT_MAX_FILE_SIZE};
 use crate::suppress::baseline::Baseline;
 use crate::suppress::{Allowlist, Suppressor};
+use crate::validation::context::ContextFinders;
 use crate::validation::{self, Validators};
 
 /// Everything built once from the arguments and config before any byte is read: every flag is
@@ -218,6 +219,7 @@ pub(super) fn build(common: &CommonArgs, config: ConfigSource<'_>) -> Result<Pla
     };
     let scopes =
         crate::scan::scopes::RuleScopes::new(&matcher).context("rule paths do not compile")?;
+    let validation_context = Arc::new(ContextFinders::new(&validators));
     let pairing_parts = validators
         .values()
         .flat_map(|check| check.parts.values().cloned())
@@ -254,6 +256,7 @@ pub(super) fn build(common: &CommonArgs, config: ConfigSource<'_>) -> Result<Pla
                 usize::from(common.decode_depth)
             },
             novelty: true,
+            validation_context,
         },
         threads,
         max_file_size,

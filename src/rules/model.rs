@@ -161,10 +161,14 @@ pub struct RuleSpec {
 pub struct HttpCheck {
     /// The only hosts this request may reach (the URL's host must be one of them); a redirect
     /// elsewhere is refused. Shown by `rules show` so a user can see where a secret would go.
+    /// `*.example.com` admits the hosts under `example.com` (one or more labels), for providers
+    /// that give each customer a host of their own; only a URL whose host is `{{name}}.` plus
+    /// that suffix, with `name` taken from `context`, may use it.
     pub hosts: Vec<String>,
     /// GET, POST, PUT, PATCH, DELETE or HEAD.
     pub method: String,
-    /// Template; must be `https://` with a literal host from `hosts`.
+    /// Template; must be `https://` with a literal host from `hosts`, or `{{name}}.` and the
+    /// suffix of a `*.` entry of `hosts`, `name` from `context`.
     pub url: String,
     /// More URLs (same rules as `url`), tried in order while the answers say invalid or
     /// unknown: for providers whose accounts live on one of several regional hosts (Datadog's
@@ -190,6 +194,13 @@ pub struct HttpCheck {
     /// that part. The part is taken from the nearest finding of that rule in the same file.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub parts: BTreeMap<String, String>,
+    /// What the request needs from the file around the credential that is not itself a
+    /// credential: the customer's own host label (`dev-123456` of `dev-123456.okta.com`), the
+    /// account e-mail an API token goes with. Template name to a regex; the match nearest to the
+    /// credential in the same file gives the value (its `value` group, or the whole match). Only
+    /// looked for with `--validate`, and never reported.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub context: BTreeMap<String, String>,
     /// The answer that means "works" (validate) or "revoked" (revoke).
     pub success: ResponseCondition,
     /// The answer that means "does not work" (validate) or "could not revoke". Without it,

@@ -98,12 +98,16 @@ pub fn validate_http_check(check: &HttpCheck) -> Result<(), RuleProblem> {
         return Err("hosts is empty: list the provider hosts the secret may be sent to".into());
     }
     for host in &check.hosts {
-        let valid = !host.is_empty()
-            && host
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
-        if !valid {
+        let name = host.strip_prefix("*.").unwrap_or(host);
+        if !is_dns_name(name) {
             return Err(format!("host {host:?} is not a lowercase DNS name").into());
+        }
+        if name.len() != host.len() && !name.contains('.') {
+            return Err(format!(
+                "host {host:?} admits a whole top-level domain: give the provider's own domain \
+                 (`*.example.com`)"
+            )
+            .into());
         }
     }
     if !HTTP_METHODS.contains(&check.method.as_str()) {
@@ -115,13 +119,52 @@ pub fn validate_http_check(check: &HttpCheck) -> Result<(), RuleProblem> {
         .into());
     }
     for url in std::iter::once(&check.url).chain(&check.fallback_urls) {
+        if let Some((name, suffix)) = templated_host(url) {
+            if !check.context.contains_key(name) {
+                return Err(format!(
+                    "url {url:?}: the host may only come from a `context` value, and {name:?} is \
+                     not one"
+                )
+                .into());
+            }
+            let admitted = match suffix {
+                Some(suffix) => check
+                    .hosts
+                    .iter()
+                    .any(|allowed| allowed.strip_prefix("*.") == Some(suffix)),
+                None => check.hosts.iter().any(|allowed| allowed.starts_with("*.")),
+            };
+            if !admitted {
+                return Err(format!(
+                    "url {url:?}: a host from context needs a `*.` entry in hosts {:?} that \
+                     admits it",
+                    check.hosts
+                )
+                .into());
+            }
+            continue;
+        }
         let host = url_host(url).ok_or_else(|| {
             RuleProblem::from(format!(
-                "url {url:?} must start with https:// and a literal host"
+                "url {url:?} must start with https:// and a literal host (or `{{{{name}}}}.` and a \
+                 literal domain)"
             ))
         })?;
         if !check.hosts.iter().any(|allowed| allowed == host) {
             return Err(format!("url host {host:?} is not in hosts {:?}", check.hosts).into());
+        }
+    }
+    for (name, pattern) in &check.context {
+        if name == "secret" || !is_template_name(name) || check.parts.contains_key(name) {
+            return Err(format!(
+                "context name {name:?} must be lowercase letters, digits and '_', and not \
+                 `secret` or a name in parts"
+            )
+            .into());
+        }
+        let regex = compile_rule_regex(pattern)?;
+        if regex.is_match(b"") {
+            return Err(format!("context {name:?} matches the empty string").into());
         }
     }
     if check.body.is_some() && !check.form.is_empty() {
@@ -176,9 +219,12 @@ pub fn validate_http_check(check: &HttpCheck) -> Result<(), RuleProblem> {
         for name in template_names(template)? {
             if name == "secret" {
                 uses_secret = true;
-            } else if !check.parts.contains_key(name) && offered != Some(name) {
+            } else if !check.parts.contains_key(name)
+                && !check.context.contains_key(name)
+                && offered != Some(name)
+            {
                 return Err(format!(
-                    "template {{{{{name}}}}} is neither `secret` nor a name in parts"
+                    "template {{{{{name}}}}} is neither `secret` nor a name in parts or context"
                 )
                 .into());
             }
@@ -220,6 +266,51 @@ pub fn validate_http_check(check: &HttpCheck) -> Result<(), RuleProblem> {
         }
     }
     Ok(())
+}
+
+/// A lowercase DNS name: labels of letters, digits and `-`, separated by dots.
+fn is_dns_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+}
+
+/// (`name`, `suffix`) for an `https://{{name}}.suffix/...` URL template, a customer's own host
+/// under the provider's domain; (`name`, `None`) for `https://{{name}}/...`, a whole host
+/// taken from the file, which `hosts` must then admit when the request is built.
+pub fn templated_host(url: &str) -> Option<(&str, Option<&str>)> {
+    let rest = url.strip_prefix("https://{{")?;
+    let end = rest.find("}}")?;
+    let name = &rest[..end];
+    let after = &rest[end + 2..];
+    let host_rest = &after[..after.find(['/', '?', '#']).unwrap_or(after.len())];
+    if !is_template_name(name) {
+        return None;
+    }
+    match host_rest.strip_prefix('.') {
+        None if host_rest.is_empty() => Some((name, None)),
+        Some(suffix) if is_dns_name(suffix) => Some((name, Some(suffix))),
+        _ => None,
+    }
+}
+
+/// Whether `host` (a URL's host after substitution) is one `hosts` admits: equal to an entry,
+/// or one or more labels followed by the domain of a `*.` entry.
+pub fn host_allowed(hosts: &[String], host: &str) -> bool {
+    hosts
+        .iter()
+        .any(|allowed| match allowed.strip_prefix("*.") {
+            None => allowed == host,
+            Some(domain) => host
+                .strip_suffix(domain)
+                .and_then(|labels| labels.strip_suffix('.'))
+                .is_some_and(is_dns_name),
+        })
 }
 
 /// The literal host of an `https://` URL, if it has one (no template in the host).

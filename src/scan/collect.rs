@@ -63,6 +63,8 @@ pub(crate) struct Collector<'a> {
     admitted: Vec<usize>,
     whole_file: Vec<usize>,
     scope_hits: Vec<usize>,
+    /// Per rule with validator context, in this file: each context entry's matches.
+    context_found: Vec<(usize, Vec<crate::validation::context::Matches>)>,
 }
 
 /// A finding recorded for the current blob and where it is, to remember it with its line.
@@ -123,6 +125,7 @@ impl<'a> Collector<'a> {
             admitted: Vec::new(),
             whole_file: Vec::new(),
             scope_hits: Vec::new(),
+            context_found: Vec::new(),
         }
     }
 
@@ -185,6 +188,7 @@ impl<'a> Collector<'a> {
         let in_file = blob.strings.and_then(|view| view.place(place.start));
         let (line, column) = in_file.map_or((place.line, place.column), |at| (at.line, at.column));
         let rule_info = self.rule_info(found.rule_index);
+        let context = self.context_values(blob, found.rule_index, place.start);
         self.current_kept.push(Kept {
             finding: self.findings.len(),
             found: place.decoded.is_empty().then_some(*found),
@@ -224,7 +228,41 @@ impl<'a> Collector<'a> {
             provenance: blob.provenance,
             secret_hash: hash,
             raw_secret: finding::RawSecret::new(secret),
+            context,
         });
+    }
+
+    /// What the rule's validator needs from this file (`--validate` only): each context
+    /// regex runs once per file and rule, and each finding takes the nearest match.
+    fn context_values(
+        &mut self,
+        blob: &Blob<'_>,
+        rule_index: usize,
+        offset: usize,
+    ) -> std::collections::BTreeMap<String, String> {
+        let settings = self.settings;
+        let Some(finders) = settings
+            .validation_context
+            .for_rule(&self.matcher.rule(rule_index).id)
+        else {
+            return Default::default();
+        };
+        let position = match self
+            .context_found
+            .iter()
+            .position(|(rule, _)| *rule == rule_index)
+        {
+            Some(position) => position,
+            None => {
+                let found = finders
+                    .iter()
+                    .map(|finder| finder.all(blob.bytes))
+                    .collect();
+                self.context_found.push((rule_index, found));
+                self.context_found.len() - 1
+            }
+        };
+        crate::validation::context::values_near(finders, &self.context_found[position].1, offset)
     }
 
     /// The shared `RuleInfo` of a rule, made on its first finding in this collector.
@@ -366,6 +404,7 @@ impl BlobVisitor for Collector<'_> {
         self.spans.clear();
         self.raw_on_lines.clear();
         self.cell_starts = None;
+        self.context_found.clear();
         self.utf16_columns = finding::Utf16Columns::default();
         self.current_kept.clear();
         self.suppressed_here.clear();

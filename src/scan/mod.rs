@@ -43,6 +43,8 @@ pub struct ScanSettings {
     /// Reuse what earlier versions of a file yielded for the lines a later one still has
     /// (`Blob::versions`); off with `history --full-blob-scan`.
     pub novelty: bool,
+    /// What validators need from the file around a credential (`--validate` only).
+    pub validation_context: std::sync::Arc<crate::validation::context::ContextFinders>,
 }
 
 /// Counters for the one-line summary.

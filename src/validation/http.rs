@@ -91,8 +91,16 @@ impl Endpoints {
     }
 
     /// The URL to connect to for `built`'s real URL.
+    /// A map key `*.example.com` stands for every host under `example.com`, as in `hosts`.
     fn target(&self, url: &str, host: &str) -> String {
-        match self.loopback.get(host) {
+        let base = self.loopback.get(host).or_else(|| {
+            self.loopback.iter().find_map(|(pattern, base)| {
+                (pattern.starts_with("*.")
+                    && crate::rules::validate::host_allowed(std::slice::from_ref(pattern), host))
+                .then_some(base)
+            })
+        });
+        match base {
             Some(base) => format!("{base}{}", &url["https://".len() + host.len()..]),
             None => url.to_string(),
         }
@@ -146,11 +154,7 @@ impl Engine {
     pub fn run(&self, jobs: &[Job<'_>]) -> (Vec<Verdict>, HostReport) {
         let hosts: Vec<String> = jobs
             .iter()
-            .map(|job| {
-                crate::rules::validate::url_host(&job.check.url)
-                    .unwrap_or_default()
-                    .to_string()
-            })
+            .map(|job| request::job_host(job.check, &job.values))
             .collect();
         let state = Mutex::new(Schedule {
             queue: (0..jobs.len()).collect(),

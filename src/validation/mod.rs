@@ -4,6 +4,7 @@
 //! and is the only stage that reads `Finding::raw_secret` besides redaction. See
 //! docs/ARCHITECTURE.md.
 
+pub mod context;
 pub mod google_jwt;
 pub mod http;
 pub mod request;
@@ -66,6 +67,17 @@ pub fn validate_findings(
             continue;
         };
         let secret = String::from_utf8_lossy(finding.raw_secret.bytes()).into_owned();
+        if let Some(name) = check
+            .context
+            .keys()
+            .find(|name| !finding.context.contains_key(*name))
+        {
+            plans.push(Some(Err(format!(
+                "not checked: needs the {name} that goes with it (the rule's validator context), \
+                 and none was found in the same file"
+            ))));
+            continue;
+        }
         let pairings = match pairings(findings, index, check) {
             Ok(pairings) => pairings,
             Err(missing) => {
@@ -77,6 +89,9 @@ pub fn validate_findings(
         for partners in pairings {
             let mut values = Values::new();
             values.insert("secret".into(), secret.clone());
+            for (name, value) in &finding.context {
+                values.insert(name.clone(), value.clone());
+            }
             for ((name, _), &partner) in check.parts.iter().zip(&partners) {
                 let part = String::from_utf8_lossy(findings[partner].raw_secret.bytes());
                 values.insert(name.clone(), part.into_owned());

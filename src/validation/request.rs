@@ -65,10 +65,7 @@ pub fn build_for(
         }
         _ => values,
     };
-    let url = substitute(url_template, values, Escape::Url)?;
-    let host = crate::rules::validate::url_host(&url)
-        .ok_or("the URL has no literal https host")?
-        .to_string();
+    let (url, host) = url_and_host(check, url_template, values)?;
     let mut headers = Vec::new();
     for (name, template) in &check.headers {
         headers.push((name.clone(), substitute(template, values, Escape::Header)?));
@@ -148,6 +145,31 @@ enum Escape {
     /// Refuse control characters (a header cannot carry CR or LF).
     Header,
     None,
+}
+
+/// The URL a template gives with `values`, and its host, which `hosts` must admit. A host taken
+/// from the file (`{{org}}.okta.com`) is lower-cased, as DNS names compare.
+fn url_and_host(
+    check: &HttpCheck,
+    url_template: &str,
+    values: &Values,
+) -> Result<(String, String), String> {
+    let mut url = substitute(url_template, values, Escape::Url)?;
+    let host = crate::rules::validate::url_host(&url)
+        .ok_or("the URL has no literal https host")?
+        .to_ascii_lowercase();
+    url.replace_range("https://".len().."https://".len() + host.len(), &host);
+    if !crate::rules::validate::host_allowed(&check.hosts, &host) {
+        return Err(format!("{host} is not one of the rule's hosts"));
+    }
+    Ok((url, host))
+}
+
+/// The host a job's first URL goes to, for per-host bounds; empty when it cannot be built.
+pub fn job_host(check: &HttpCheck, values: &Values) -> String {
+    url_and_host(check, &check.url, values)
+        .map(|(_, host)| host)
+        .unwrap_or_default()
 }
 
 fn substitute(template: &str, values: &Values, escape: Escape) -> Result<String, String> {
@@ -428,6 +450,37 @@ mod tests {
         values.insert("secret".into(), "a\r\nX-Evil: 1".into());
         let error = build(&twilio, &values, "20250101T000000Z").unwrap_err();
         assert!(!error.contains("Evil"), "{error}");
+    }
+
+    #[test]
+    fn a_host_from_the_file_must_be_one_the_rule_admits() {
+        let check = check(
+            r#"
+            hosts = ["*.okta.com"]
+            method = "GET"
+            url = "https://{{org_host}}/api/v1/users/me"
+            headers = { Authorization = "SSWS {{secret}}" }
+            context = { org_host = '(?P<value>[a-z0-9.-]+)' }
+            [success]
+            status = [200]
+            "#,
+        );
+        let values = |host: &str| -> Values {
+            [("secret", "00abc"), ("org_host", host)]
+                .into_iter()
+                .map(|(name, value)| (name.to_string(), value.to_string()))
+                .collect()
+        };
+        let built = build(&check, &values("Dev-1.OKTA.com"), "").unwrap();
+        assert_eq!(built.url, "https://dev-1.okta.com/api/v1/users/me");
+        for hostile in [
+            "evil.example",
+            "okta.com",
+            "dev-1.okta.com.evil.example",
+            "a/b.okta.com",
+        ] {
+            assert!(build(&check, &values(hostile), "").is_err(), "{hostile}");
+        }
     }
 
     #[test]

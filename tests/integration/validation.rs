@@ -24,6 +24,9 @@ struct Case {
     secret: String,
     #[serde(default)]
     parts: BTreeMap<String, String>,
+    /// Values the validator's `context` takes from the file (a customer's own host).
+    #[serde(default)]
+    context: BTreeMap<String, String>,
     request: Expected,
     live: Answer,
     invalid: Answer,
@@ -237,7 +240,7 @@ fn every_validator_reads_its_providers_documented_answers() {
         covered.insert(case.rule.clone());
         let mut values = Values::new();
         values.insert("secret".into(), case.secret.clone());
-        for (name, value) in &case.parts {
+        for (name, value) in case.parts.iter().chain(&case.context) {
             values.insert(name.clone(), value.clone());
         }
         let mut live = Reply::new(case.live.status, &case.live.body)
@@ -786,7 +789,19 @@ fn rules_show_and_list_name_the_hosts_and_checks_reject_unsafe_validators() {
         ),
         (
             "hosts = [\"api.acme.example\"]\nmethod = \"GET\"\nurl = \"https://api.acme.example/me\"\nheaders = { Authorization = \"Bearer {{token}}\" }\n[rule.validate.success]\n",
-            "template {{token}} is neither `secret` nor a name in parts",
+            "template {{token}} is neither `secret` nor a name in parts or context",
+        ),
+        (
+            "hosts = [\"*.com\"]\nmethod = \"GET\"\nurl = \"https://{{org}}.com/me\"\nheaders = { Authorization = \"Bearer {{secret}}\" }\ncontext = { org = 'org=(?P<value>[a-z]+)' }\n[rule.validate.success]\n",
+            "admits a whole top-level domain",
+        ),
+        (
+            "hosts = [\"api.acme.example\"]\nmethod = \"GET\"\nurl = \"https://{{org}}.acme.example/me\"\nheaders = { Authorization = \"Bearer {{secret}}\" }\ncontext = { org = 'org=(?P<value>[a-z]+)' }\n[rule.validate.success]\n",
+            "a host from context needs a `*.` entry in hosts",
+        ),
+        (
+            "hosts = [\"*.acme.example\"]\nmethod = \"GET\"\nurl = \"https://{{org}}.acme.example/me\"\nheaders = { Authorization = \"Bearer {{secret}}\" }\n[rule.validate.success]\n",
+            "the host may only come from a `context` value",
         ),
     ] {
         let file = dir.write("acme.toml", format!("{rule}\n[rule.validate]\n{block}"));
@@ -1064,4 +1079,81 @@ fn a_gcp_service_account_key_file_is_checked_by_signing_a_token_request_with_its
     // Nothing of the key reaches the report.
     let report = stdout(&output);
     assert!(!report.contains(&private_key[40..80]), "{report}");
+}
+
+/// A token whose API lives on the customer's own host (Okta): the host is the nearest
+/// `<org>.okta.com` in the same file, the request goes there and nowhere else, and a token with
+/// no such host beside it is not sent at all.
+#[test]
+fn a_customer_host_is_taken_from_the_tokens_own_file() {
+    let mut rng = Rng::new(1700);
+    let token = format!("00{}", rng.string(BASE62, 40));
+    let other = format!("00{}", rng.string(BASE62, 40));
+    let dir = Dir::new();
+    dir.write(
+        "config/okta.env",
+        format!(
+            "# staging\nOKTA_ORG_URL=https://acme-staging.oktapreview.com\n\n\
+             # production\nOKTA_ORG_URL=https://dev-27182818.okta.com\nOKTA_API_TOKEN={token}\n"
+        ),
+    );
+    dir.write("lonely.env", format!("OKTA_API_TOKEN={other}\n"));
+    let server = {
+        let expected = format!("SSWS {token}");
+        MockServer::start(move |request| {
+            let authorized = request.header("authorization") == Some(expected.as_str());
+            if request.target == "/api/v1/users/me" && authorized {
+                Reply::new(
+                    200,
+                    r#"{"id":"00u1a2b3c4d5e6f7g8h9","status":"ACTIVE","profile":{"login":"ops@acme.example"}}"#,
+                )
+            } else {
+                Reply::new(401, r#"{"errorCode":"E0000011"}"#)
+            }
+        })
+    };
+    // Only the production org's host is mapped: a request to any other host would fail to
+    // connect and come back unknown, not live.
+    let output = validating(
+        &dir,
+        &format!("dev-27182818.okta.com={}", server.base()),
+        &["--validate", "--format", "json"],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let findings = json_findings(&output);
+    let rows: Vec<(String, u64, String, String)> = findings
+        .iter()
+        .map(|finding| {
+            (
+                finding["path"].as_str().unwrap().to_string(),
+                finding["line"].as_u64().unwrap(),
+                finding["validation"]["status"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                finding["validation"]["detail"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0].0, "config/okta.env");
+    assert_eq!((rows[0].1, rows[0].2.as_str()), (6, "live"));
+    assert_eq!(
+        findings[0]["validation"]["identity"]["login"],
+        "ops@acme.example"
+    );
+    assert_eq!(rows[1].0, "lonely.env");
+    assert_eq!(rows[1].2, "unknown");
+    assert!(
+        rows[1].3.contains("needs the org_host"),
+        "detail: {}",
+        rows[1].3
+    );
+    // One request: the lonely token was never sent anywhere.
+    assert_eq!(server.requests().len(), 1);
+    let text = stdout(&output);
+    assert!(!text.contains(&token) && !text.contains(&other));
 }
