@@ -323,7 +323,17 @@ pub fn fingerprint(rule_id: &str, hash: &[u8; 32]) -> String {
 /// The secret as it may be shown: its first characters (at most 4, and at most a quarter of
 /// it, so short passwords give little away) followed by `****`.
 pub fn redact(secret: &[u8]) -> String {
-    let text = String::from_utf8_lossy(secret);
+    // Binary secrets (a whole encrypted credential file) show nothing: their bytes would print
+    // as replacement characters and terminal control.
+    let Ok(text) = std::str::from_utf8(secret) else {
+        return "****".to_string();
+    };
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        return "****".to_string();
+    }
     let chars = text.chars().count();
     let shown = (chars / 4).min(4);
     let mut redacted: String = text

@@ -151,6 +151,9 @@ pub struct Scratch {
     spread_spans: Vec<(usize, usize)>,
     /// Spread rules' keyword hits of the last scan.
     spread_hits: Vec<keywords::Hit>,
+    /// Per rule: left out of scans with this scratch until changed (`exclude_rules`).
+    excluded: Vec<bool>,
+    any_excluded: bool,
 }
 
 impl Matcher {
@@ -288,6 +291,25 @@ impl Matcher {
             matches: Vec::new(),
             spread_spans: Vec::new(),
             spread_hits: Vec::new(),
+            excluded: vec![false; self.rules.len()],
+            any_excluded: false,
+        }
+    }
+
+    /// Leaves `rules` out of the following scans with `scratch` (and takes back any left out
+    /// before): their keyword hits are dropped before confirmation, so a rule that does not
+    /// apply to a file (its `paths` do not admit it) neither reports there nor wins an overlap
+    /// against a rule that does.
+    pub fn exclude_rules(&self, scratch: &mut Scratch, rules: impl Iterator<Item = usize>) {
+        if scratch.any_excluded {
+            scratch.excluded.iter_mut().for_each(|flag| *flag = false);
+            scratch.any_excluded = false;
+        }
+        for rule in rules {
+            if let Some(flag) = scratch.excluded.get_mut(rule) {
+                *flag = true;
+                scratch.any_excluded = true;
+            }
         }
     }
 
@@ -378,6 +400,8 @@ impl Matcher {
             locations,
             matches,
             spread_hits,
+            excluded,
+            any_excluded,
             ..
         } = scratch;
         let overlap = self.keywords.longest_keyword().saturating_sub(1);
@@ -397,7 +421,7 @@ impl Matcher {
                 hit.start += walk_from;
                 hit.end += walk_from;
                 // Hits ending at or before the cut were the previous segment's.
-                hit.end > segment_start
+                hit.end > segment_start && !(*any_excluded && excluded[hit.rule as usize])
             });
             if set_spread_aside && spread_hits.len() < MAX_SPREAD_ASIDE {
                 let is_local = &self.locality.is_local;

@@ -408,9 +408,12 @@ impl BlobVisitor for Collector<'_> {
         self.utf16_columns = finding::Utf16Columns::default();
         self.current_kept.clear();
         self.suppressed_here.clear();
-        self.settings
-            .scopes
-            .admit(blob.path, &mut self.scope_hits, &mut self.admitted);
+        let scopes = &self.settings.scopes;
+        scopes.admit(blob.path, &mut self.scope_hits, &mut self.admitted);
+        if !scopes.is_empty() {
+            self.matcher
+                .exclude_rules(&mut self.scratch, scopes.not_admitted(&self.admitted));
+        }
         self.whole_file.clear();
         self.whole_file.extend(
             self.admitted
@@ -462,6 +465,17 @@ impl BlobVisitor for Collector<'_> {
     fn binary_read_as_strings(&mut self, _bytes: u64) {
         self.previous.forget();
         self.summary.binary_as_strings += 1;
+    }
+
+    fn wants_raw_binary(&mut self, path: &str) -> bool {
+        let scopes = &self.settings.scopes;
+        if scopes.is_empty() {
+            return false;
+        }
+        scopes.admit(path, &mut self.scope_hits, &mut self.admitted);
+        self.admitted
+            .iter()
+            .any(|&rule| self.matcher.is_whole_file(rule))
     }
 
     fn archive_expanded(&mut self, expanded: &crate::source::archive::Expanded) {

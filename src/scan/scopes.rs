@@ -14,6 +14,9 @@ pub struct RuleScopes {
     owners: Vec<usize>,
     /// Per rule: whether it has paths.
     scoped: Vec<bool>,
+    /// The rules with paths and keywords: matched like any other rule, but only in the files
+    /// their paths admit.
+    scoped_keyword_rules: Vec<usize>,
 }
 
 impl Default for RuleScopes {
@@ -22,6 +25,7 @@ impl Default for RuleScopes {
             globs: GlobSet::empty(),
             owners: Vec::new(),
             scoped: Vec::new(),
+            scoped_keyword_rules: Vec::new(),
         }
     }
 }
@@ -40,10 +44,14 @@ impl RuleScopes {
                 *flag = true;
             }
         }
+        let scoped_keyword_rules = (0..matcher.rule_count())
+            .filter(|&index| scoped[index] && !matcher.is_whole_file(index))
+            .collect();
         Ok(RuleScopes {
             globs: builder.build()?,
             owners,
             scoped,
+            scoped_keyword_rules,
         })
     }
 
@@ -54,6 +62,14 @@ impl RuleScopes {
     /// Whether the rule applies only to some paths.
     pub fn is_scoped(&self, rule: usize) -> bool {
         self.scoped.get(rule).copied().unwrap_or(false)
+    }
+
+    /// The keyword rules with paths that `admitted` (from `admit`) leaves out.
+    pub fn not_admitted<'a>(&'a self, admitted: &'a [usize]) -> impl Iterator<Item = usize> + 'a {
+        self.scoped_keyword_rules
+            .iter()
+            .copied()
+            .filter(|rule| admitted.binary_search(rule).is_err())
     }
 
     /// Fills `admitted` with the scoped rules `path` admits (`hits` is scratch space).

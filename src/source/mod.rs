@@ -167,6 +167,12 @@ pub trait BlobVisitor {
     /// Binary content of this many bytes is about to arrive through `visit` as its printable
     /// runs (`Blob::strings`).
     fn binary_read_as_strings(&mut self, _bytes: u64) {}
+    /// Whether binary content at `path` should arrive as its raw bytes instead of its printable
+    /// runs: a rule that knows the file by its name reads it whole (an encrypted credential
+    /// store is random bytes, which printable runs would cut apart).
+    fn wants_raw_binary(&mut self, _path: &str) -> bool {
+        false
+    }
 }
 
 /// What a blob's first bytes say it is.
@@ -321,6 +327,17 @@ impl Admission {
                 visitor.skipped(SkipReason::Binary, bytes.len() as u64);
                 return;
             };
+            if visitor.wants_raw_binary(meta.path) {
+                visitor.binary_read_as_strings(bytes.len() as u64);
+                visitor.visit(Blob {
+                    bytes,
+                    path: meta.path,
+                    provenance: meta.provenance,
+                    versions: Versions::default(),
+                    strings: None,
+                });
+                return;
+            }
             view.read(bytes);
             visitor.binary_read_as_strings(bytes.len() as u64);
             visitor.visit(Blob {

@@ -776,11 +776,123 @@ fn credential_stores_report_the_password_their_structure_names() {
         ("ansible-vault-password-file", "ansible/.vault_pass", 1, 1),
         ("rails-database-yml-password", "config/database.yml", 24, 13),
         ("rails-database-yml-password", "config/mongoid.yml", 18, 20),
+        // SQL dumps: hashes in user-table INSERT and COPY rows, role passwords, password resets.
+        (
+            "sql-dump-user-password-hash",
+            "db/backups/all-databases_2023-12-01.sql",
+            24,
+            208,
+        ),
+        (
+            "sql-dump-user-password-hash",
+            "db/backups/blog_wordpress_2024-01-07.sql",
+            39,
+            47,
+        ),
+        (
+            "sql-dump-user-password-hash",
+            "db/backups/blog_wordpress_2024-01-07.sql",
+            40,
+            45,
+        ),
+        (
+            "sql-dump-user-password-hash",
+            "db/backups/blog_wordpress_2024-01-07.sql",
+            41,
+            50,
+        ),
+        (
+            "sql-dump-user-password-hash",
+            "db/backups/shop_prod_2024-03-18.sql",
+            72,
+            95,
+        ),
+        ("sql-role-password", "db/init/01-create-roles.sql", 4, 47),
+        ("sql-role-password", "db/init/01-create-roles.sql", 5, 43),
+        ("sql-role-password", "db/init/01-create-roles.sql", 9, 40),
+        (
+            "pg-dump-copy-user-password-hash",
+            "db/pg/helpdesk_2024-05-02.sql",
+            71,
+            3,
+        ),
+        ("sql-role-password", "db/pg/roles_2024-05-02.sql", 15, 112),
+        ("sql-role-password", "db/pg/roles_2024-05-02.sql", 17, 115),
+        ("sql-role-password", "db/pg/roles_2024-05-02.sql", 21, 102),
+        (
+            "sql-update-user-password",
+            "db/seeds/reset_admin_password.sql",
+            3,
+            30,
+        ),
+        (
+            "sql-update-user-password",
+            "db/seeds/reset_admin_password.sql",
+            6,
+            42,
+        ),
+        (
+            "mysql-set-password",
+            "db/seeds/reset_admin_password.sql",
+            9,
+            43,
+        ),
+        // DBeaver: both encrypted stores are read as raw bytes (the Reporting one holds a NUL,
+        // which made it binary), and data-sources.json's plaintext passwords.
+        (
+            "dbeaver-credentials-config-file",
+            "dbeaver-workspace/General/.dbeaver/credentials-config.json",
+            1,
+            1,
+        ),
+        (
+            "dbeaver-data-sources-password",
+            "dbeaver-workspace/General/.dbeaver/data-sources.json",
+            20,
+            18,
+        ),
+        (
+            "dbeaver-data-sources-password",
+            "dbeaver-workspace/General/.dbeaver/data-sources.json",
+            32,
+            20,
+        ),
+        (
+            "dbeaver-credentials-config-file",
+            "dbeaver-workspace/Reporting/.dbeaver/credentials-config.json",
+            1,
+            1,
+        ),
         (
             "hadoop-xml-credential-property",
             "hadoop/core-site.xml",
             14,
             12,
+        ),
+        // Heroku app.json: env values under secret names; the shorthand form is the generic's.
+        (
+            "heroku-app-json-env-secret",
+            "heroku/pantry-pal/app.json",
+            16,
+            17,
+        ),
+        (
+            "heroku-app-json-env-secret",
+            "heroku/pantry-pal/app.json",
+            24,
+            17,
+        ),
+        (
+            "heroku-app-json-env-secret",
+            "heroku/pantry-pal/app.json",
+            29,
+            17,
+        ),
+        (
+            "generic-credential-quoted",
+            "heroku/pantry-pal/app.json",
+            31,
+            31,
         ),
         // gh's hosts.yml: the OAuth token is GitHub's own format.
         (
@@ -830,6 +942,30 @@ fn credential_stores_report_the_password_their_structure_names() {
         ),
         ("rails-master-key-file", "rails-app/config/master.key", 1, 1),
         (
+            "jsforce-login-password",
+            "salesforce-sync/scripts/sync-accounts.js",
+            16,
+            58,
+        ),
+        (
+            "salesforce-soap-login-password",
+            "salesforce-sync/soap/login-request.xml",
+            9,
+            20,
+        ),
+        (
+            "jsforce-oauth2-client-secret",
+            "salesforce-sync/src/salesforce.js",
+            7,
+            18,
+        ),
+        (
+            "jsforce-login-password",
+            "salesforce-sync/src/salesforce.js",
+            14,
+            63,
+        ),
+        (
             "spring-xml-bean-password",
             "spring/applicationContext.xml",
             10,
@@ -843,4 +979,60 @@ fn credential_stores_report_the_password_their_structure_names() {
     .map(|(rule, path, line, column)| (rule.to_string(), path.to_string(), *line, *column))
     .collect();
     assert_eq!(found, expected);
+}
+
+/// A rule with `paths` takes no part in files its paths do not admit: there it neither reports
+/// nor, by winning the overlap, hides another rule's finding on the same bytes.
+#[test]
+fn a_path_scoped_rule_does_not_hide_other_findings_outside_its_paths() {
+    let mut rng = Rng::new(1800);
+    let secret = format!("{}7q", rng.string(BASE62, 22));
+    let dir = Dir::new();
+    // Examples made here, like the secret: the project's own scan must stay clean.
+    let examples = [rng.string(BASE62, 24), rng.string(BASE62, 24)];
+    let rule = [
+        "[[rule]]",
+        "id = \"acme-manifest-token\"",
+        "name = \"Acme manifest token\"",
+        "provider = \"Acme\"",
+        "severity = \"critical\"",
+        "confidence = \"high\"",
+        "keywords = [\"ACME_TOKEN\"]",
+        "paths = [\"**/acme.json\"]",
+        r#"regex = '''"ACME_TOKEN"\s*:\s*"(?P<secret>[A-Za-z0-9]{24})"'''"#,
+        "remediation = \"Revoke it at https://acme.invalid/tokens.\"",
+        &format!(
+            r#"examples = ['{{"ACME_TOKEN": "{}"}}', '"ACME_TOKEN":"{}"']"#,
+            examples[0], examples[1]
+        ),
+        r#"negative_examples = ['"ACME_TOKEN": "short"']"#,
+    ]
+    .join("\n");
+    dir.write("rules/scoped.toml", rule);
+    let manifest = format!("{{\"ACME_TOKEN\": \"{secret}\"}}\n");
+    dir.write("deploy/acme.json", &manifest);
+    dir.write("deploy/other.json", &manifest);
+    let output = run(dir.command().args([
+        "scan",
+        "deploy",
+        "--config",
+        "/dev/null",
+        "--rules",
+        "rules/scoped.toml",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(
+        locations(&json_findings(&output)),
+        vec![
+            ("acme-manifest-token".into(), "acme.json".into(), 1, 17),
+            (
+                "generic-credential-quoted".into(),
+                "other.json".into(),
+                1,
+                17
+            ),
+        ]
+    );
 }
