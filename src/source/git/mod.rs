@@ -8,6 +8,7 @@
 pub mod clone;
 mod merges;
 mod read;
+mod treediff;
 mod walk;
 
 use std::path::{Path, PathBuf};

@@ -5,17 +5,15 @@
 //! are looked up again, since keeping it for every blob costs hundreds of MiB on large
 //! histories (Kingfisher does; see docs/ARCHITECTURE.md).
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::PoisonError;
 
-use gix::bstr::{BStr, BString, ByteSlice, ByteVec};
+use gix::bstr::{BString, ByteSlice};
 use gix::hashtable::{HashMap, HashSet};
-use gix::objs::TreeRefIter;
-use gix::prelude::FindExt;
 use gix::ObjectId;
 
 use super::merges::{Change, OtherParent};
+use super::treediff::{Seen, TreeDiff};
 use super::{HistoryError, HistoryOptions};
 use crate::diagnostics::Diagnostics;
 
@@ -668,20 +666,16 @@ fn sort_in_pack_order(repo: &gix::Repository, blobs: &mut Vec<BlobEntry>) {
 
 /// Tree diffs with reused buffers.
 struct Differ {
-    state: gix::diff::tree::State,
-    left: Vec<u8>,
-    right: Vec<u8>,
-    recorder: BlobRecorder,
+    tree_diff: TreeDiff,
+    seen: Seen,
     other_parent: OtherParent,
 }
 
 impl Differ {
     fn new() -> Self {
         Differ {
-            state: Default::default(),
-            left: Vec::new(),
-            right: Vec::new(),
-            recorder: BlobRecorder::default(),
+            tree_diff: TreeDiff::default(),
+            seen: Seen::default(),
             other_parent: OtherParent::default(),
         }
     }
@@ -696,15 +690,18 @@ impl Differ {
         parents: &[ObjectId],
     ) -> Result<Introduced, String> {
         let is_merge = parents.len() > 1;
-        self.recorder.trees.clear();
-        self.recorder.record_trees = is_merge;
-        let mut introduced = Introduced {
-            blobs: Vec::new(),
-            submodules: 0,
-        };
-        let mut changes = self.diff(repo, parents.first().copied(), tree, &mut introduced)?;
+        self.seen.trees.clear();
+        self.seen.submodules = 0;
+        self.tree_diff.run(
+            repo,
+            parents.first().copied(),
+            tree,
+            is_merge,
+            &mut self.seen,
+        )?;
+        let mut changes = std::mem::take(&mut self.seen.changes);
         if is_merge {
-            self.recorder.trees.insert(BString::default(), tree);
+            self.seen.trees.insert(BString::default(), tree);
             for other in &parents[1..] {
                 if changes.is_empty() {
                     break;
@@ -712,146 +709,177 @@ impl Differ {
                 self.other_parent.retain_new_against(
                     repo,
                     *other,
-                    &self.recorder.trees,
+                    &self.seen.trees,
                     &mut changes,
                 )?;
             }
         }
-        introduced.blobs = changes;
-        Ok(introduced)
-    }
-
-    fn diff(
-        &mut self,
-        repo: &gix::Repository,
-        old: Option<ObjectId>,
-        new: ObjectId,
-        counts: &mut Introduced,
-    ) -> Result<Vec<Change>, String> {
-        let kind = new.kind();
-        let old_iter = match old {
-            Some(old) => repo
-                .objects
-                .find_tree_iter(&old, &mut self.left)
-                .map_err(|error| format!("tree {old} cannot be read: {error}"))?,
-            None => TreeRefIter::from_bytes(&[], kind),
-        };
-        let new_iter = repo
-            .objects
-            .find_tree_iter(&new, &mut self.right)
-            .map_err(|error| format!("tree {new} cannot be read: {error}"))?;
-        self.recorder.clear();
-        gix::diff::tree(
-            old_iter,
-            new_iter,
-            &mut self.state,
-            &repo.objects,
-            &mut self.recorder,
-        )
-        .map_err(|error| format!("tree diff failed: {error}"))?;
-        counts.submodules = counts.submodules.max(self.recorder.submodules);
-        Ok(std::mem::take(&mut self.recorder.blobs))
-    }
-}
-
-/// A diff delegate that keeps only added or modified regular/executable files, tracking the
-/// path the way gix's `Recorder` does.
-#[derive(Default)]
-struct BlobRecorder {
-    path_queue: VecDeque<BString>,
-    path: BString,
-    blobs: Vec<Change>,
-    submodules: u64,
-    /// Whether to note changed directories in `trees` (for a merge's first diff).
-    record_trees: bool,
-    /// The new tree id of each directory the diff saw added or changed.
-    trees: std::collections::HashMap<BString, ObjectId>,
-}
-
-impl BlobRecorder {
-    fn clear(&mut self) {
-        self.path_queue.clear();
-        self.path.clear();
-        self.blobs.clear();
-        self.submodules = 0;
-    }
-
-    fn push_element(&mut self, name: &BStr) {
-        if name.is_empty() {
-            return;
-        }
-        if !self.path.is_empty() {
-            self.path.push(b'/');
-        }
-        self.path.push_str(name);
-    }
-}
-
-impl gix::diff::tree::Visit for BlobRecorder {
-    fn pop_front_tracked_path_and_set_current(&mut self) {
-        self.path = self.path_queue.pop_front().unwrap_or_default();
-    }
-
-    fn push_back_tracked_path_component(&mut self, component: &BStr) {
-        self.push_element(component);
-        self.path_queue.push_back(self.path.clone());
-    }
-
-    fn push_path_component(&mut self, component: &BStr) {
-        self.push_element(component);
-    }
-
-    fn pop_path_component(&mut self) {
-        match self.path.rfind_byte(b'/') {
-            Some(position) => self.path.truncate(position),
-            None => self.path.clear(),
-        }
-    }
-
-    fn visit(&mut self, change: gix::diff::tree::visit::Change) -> gix::diff::tree::visit::Action {
-        use gix::diff::tree::visit::Change as Seen;
-        let (mode, oid, previous) = match change {
-            Seen::Addition {
-                entry_mode, oid, ..
-            } => (entry_mode, oid, None),
-            Seen::Modification {
-                entry_mode,
-                oid,
-                previous_entry_mode,
-                previous_oid,
-            } => (
-                entry_mode,
-                oid,
-                previous_entry_mode.is_blob().then_some(previous_oid),
-            ),
-            Seen::Deletion { .. } => return std::ops::ControlFlow::Continue(()),
-        };
-        if mode.is_blob() {
-            self.blobs.push(Change {
-                path: self.path.clone(),
-                blob: oid,
-                mode,
-                previous: previous.into_iter().collect(),
-            });
-        } else if mode.is_commit() {
-            self.submodules += 1;
-        } else if mode.is_tree() && self.record_trees {
-            self.trees.insert(self.path.clone(), oid);
-        }
-        // Symlinks hold a path, not content; trees are walked by the diff itself.
-        std::ops::ControlFlow::Continue(())
+        Ok(Introduced {
+            blobs: changes,
+            submodules: self.seen.submodules,
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gix::bstr::{BStr, ByteSlice, ByteVec};
+    use gix::objs::TreeRefIter;
+    use gix::prelude::FindExt;
+    use std::collections::VecDeque;
     use std::path::{Path, PathBuf};
     use std::process::{Command, Stdio};
 
+    /// gix's own tree diff, which `TreeDiff` must agree with.
+    struct GixDiffer {
+        state: gix::diff::tree::State,
+        left: Vec<u8>,
+        right: Vec<u8>,
+        recorder: BlobRecorder,
+    }
+
+    impl GixDiffer {
+        fn new() -> Self {
+            GixDiffer {
+                state: Default::default(),
+                left: Vec::new(),
+                right: Vec::new(),
+                recorder: BlobRecorder::default(),
+            }
+        }
+
+        fn diff(
+            &mut self,
+            repo: &gix::Repository,
+            old: Option<ObjectId>,
+            new: ObjectId,
+            counts: &mut Introduced,
+            record_trees: bool,
+        ) -> Result<Vec<Change>, String> {
+            let kind = new.kind();
+            let old_iter = match old {
+                Some(old) => repo
+                    .objects
+                    .find_tree_iter(&old, &mut self.left)
+                    .map_err(|error| format!("tree {old} cannot be read: {error}"))?,
+                None => TreeRefIter::from_bytes(&[], kind),
+            };
+            let new_iter = repo
+                .objects
+                .find_tree_iter(&new, &mut self.right)
+                .map_err(|error| format!("tree {new} cannot be read: {error}"))?;
+            self.recorder.clear();
+            self.recorder.trees.clear();
+            self.recorder.record_trees = record_trees;
+            gix::diff::tree(
+                old_iter,
+                new_iter,
+                &mut self.state,
+                &repo.objects,
+                &mut self.recorder,
+            )
+            .map_err(|error| format!("tree diff failed: {error}"))?;
+            counts.submodules = counts.submodules.max(self.recorder.submodules);
+            Ok(std::mem::take(&mut self.recorder.blobs))
+        }
+    }
+
+    /// A diff delegate that keeps only added or modified regular/executable files, tracking the
+    /// path the way gix's `Recorder` does.
+    #[derive(Default)]
+    struct BlobRecorder {
+        path_queue: VecDeque<BString>,
+        path: BString,
+        blobs: Vec<Change>,
+        submodules: u64,
+        /// Whether to note changed directories in `trees` (for a merge's first diff).
+        record_trees: bool,
+        /// The new tree id of each directory the diff saw added or changed.
+        trees: std::collections::HashMap<BString, ObjectId>,
+    }
+
+    impl BlobRecorder {
+        fn clear(&mut self) {
+            self.path_queue.clear();
+            self.path.clear();
+            self.blobs.clear();
+            self.submodules = 0;
+        }
+
+        fn push_element(&mut self, name: &BStr) {
+            if name.is_empty() {
+                return;
+            }
+            if !self.path.is_empty() {
+                self.path.push(b'/');
+            }
+            self.path.push_str(name);
+        }
+    }
+
+    impl gix::diff::tree::Visit for BlobRecorder {
+        fn pop_front_tracked_path_and_set_current(&mut self) {
+            self.path = self.path_queue.pop_front().unwrap_or_default();
+        }
+
+        fn push_back_tracked_path_component(&mut self, component: &BStr) {
+            self.push_element(component);
+            self.path_queue.push_back(self.path.clone());
+        }
+
+        fn push_path_component(&mut self, component: &BStr) {
+            self.push_element(component);
+        }
+
+        fn pop_path_component(&mut self) {
+            match self.path.rfind_byte(b'/') {
+                Some(position) => self.path.truncate(position),
+                None => self.path.clear(),
+            }
+        }
+
+        fn visit(
+            &mut self,
+            change: gix::diff::tree::visit::Change,
+        ) -> gix::diff::tree::visit::Action {
+            use gix::diff::tree::visit::Change as Seen;
+            let (mode, oid, previous) = match change {
+                Seen::Addition {
+                    entry_mode, oid, ..
+                } => (entry_mode, oid, None),
+                Seen::Modification {
+                    entry_mode,
+                    oid,
+                    previous_entry_mode,
+                    previous_oid,
+                } => (
+                    entry_mode,
+                    oid,
+                    previous_entry_mode.is_blob().then_some(previous_oid),
+                ),
+                Seen::Deletion { .. } => return std::ops::ControlFlow::Continue(()),
+            };
+            if mode.is_blob() {
+                self.blobs.push(Change {
+                    path: self.path.clone(),
+                    blob: oid,
+                    mode,
+                    previous: previous.into_iter().collect(),
+                });
+            } else if mode.is_commit() {
+                self.submodules += 1;
+            } else if mode.is_tree() && self.record_trees {
+                self.trees.insert(self.path.clone(), oid);
+            }
+            // Symlinks hold a path, not content; trees are walked by the diff itself.
+            std::ops::ControlFlow::Continue(())
+        }
+    }
+
     /// What a merge introduced by the definition: its diff against every parent, intersected.
     fn introduced_by_full_diffs(
-        differ: &mut Differ,
+        differ: &mut GixDiffer,
         repo: &gix::Repository,
         tree: ObjectId,
         parents: &[ObjectId],
@@ -861,13 +889,15 @@ mod tests {
             submodules: 0,
         };
         let mut changes: Vec<(BString, ObjectId, Vec<ObjectId>)> = differ
-            .diff(repo, parents.first().copied(), tree, &mut counts)
+            .diff(repo, parents.first().copied(), tree, &mut counts, false)
             .unwrap()
             .into_iter()
             .map(|change| (change.path, change.blob, change.previous))
             .collect();
         for other in parents.iter().skip(1) {
-            let against_other = differ.diff(repo, Some(*other), tree, &mut counts).unwrap();
+            let against_other = differ
+                .diff(repo, Some(*other), tree, &mut counts, false)
+                .unwrap();
             changes.retain_mut(|(path, blob, previous)| {
                 match against_other
                     .iter()
@@ -909,7 +939,8 @@ mod tests {
 
     /// Merges of every shape (octopus, a file turned into a directory and back, mode and symlink
     /// changes, contents taken from either side or from neither) give the same introductions,
-    /// with the same previous blobs, as full diffs against every parent.
+    /// with the same previous blobs, as full diffs against every parent; and each tree diff is
+    /// gix's own, change for change and in the same order.
     #[test]
     fn merge_lookups_agree_with_full_diffs_against_every_parent() {
         let dir: PathBuf = std::env::temp_dir().join(format!(
@@ -933,7 +964,13 @@ mod tests {
             })
             .collect();
         // Paths that can be a file in one tree and a directory in another ("a" and "a/b").
-        let paths = ["a", "a/b", "a/c", "d/e/f", "d/g", "h", "i/j"];
+        // A directory of 40 files, so most of a diff lies in bytes both versions share, and a
+        // submodule entry.
+        let many: Vec<String> = (0..40).map(|n| format!("big/f{n:02}")).collect();
+        let paths: Vec<&str> = ["a", "a/b", "a/c", "d/e/f", "d/g", "h", "i/j", "sub"]
+            .into_iter()
+            .chain(many.iter().map(String::as_str))
+            .collect();
         let modes = ["100644", "100755", "120000"];
         let mut state: u64 = 0x5eed;
         let mut next = |bound: usize| {
@@ -957,7 +994,7 @@ mod tests {
             }
             let _ = std::fs::remove_file(&index);
             let mut entries: Vec<(&str, String)> = Vec::new();
-            for path in paths {
+            for &path in &paths {
                 let inherited = parents.get(next(3)).and_then(|&parent| {
                     commits[parent]
                         .1
@@ -968,6 +1005,7 @@ mod tests {
                 let entry = match inherited {
                     Some(entry) if next(5) != 0 => entry,
                     _ if next(3) == 0 => continue,
+                    _ if path == "sub" => format!("160000,{}", blobs[next(blobs.len())]),
                     _ => format!("{},{}", modes[next(modes.len())], blobs[next(blobs.len())]),
                 };
                 let clashes = entries.iter().any(|(other, _)| {
@@ -977,19 +1015,19 @@ mod tests {
                     entries.push((path, entry));
                 }
             }
-            for (path, entry) in &entries {
-                git(
-                    &dir,
-                    &[
-                        "update-index",
-                        "--add",
-                        "--cacheinfo",
-                        &format!("{entry},{path}"),
-                    ],
-                    None,
-                    &index,
-                );
-            }
+            let listing: String = entries
+                .iter()
+                .map(|(path, entry)| {
+                    let (mode, oid) = entry.split_once(',').unwrap();
+                    format!("{mode} {oid}\t{path}\n")
+                })
+                .collect();
+            git(
+                &dir,
+                &["update-index", "--index-info"],
+                Some(listing.as_bytes()),
+                &index,
+            );
             let tree = git(&dir, &["write-tree"], None, &index);
             let mut args = vec!["commit-tree".to_string(), tree];
             for &parent in &parents {
@@ -1005,7 +1043,8 @@ mod tests {
 
         let repo = gix::open(&dir).unwrap();
         let mut differ = Differ::new();
-        let mut reference = Differ::new();
+        let mut reference = GixDiffer::new();
+        let mut tree_diff = TreeDiff::default();
         let mut merges = 0;
         for (commit, _) in &commits {
             let commit = repo
@@ -1023,6 +1062,38 @@ mod tests {
                 })
                 .collect();
             merges += usize::from(parents.len() > 1);
+            // The tree diff against each parent (and against nothing) is gix's, in gix's order,
+            // with the same directories recorded and submodules counted.
+            for parent in parents.iter().map(Some).chain([None]) {
+                let mut seen = Seen::default();
+                tree_diff
+                    .run(&repo, parent.copied(), tree, true, &mut seen)
+                    .unwrap();
+                let mut counts = Introduced {
+                    blobs: Vec::new(),
+                    submodules: 0,
+                };
+                let expected = reference
+                    .diff(&repo, parent.copied(), tree, &mut counts, true)
+                    .unwrap();
+                let as_rows = |changes: &[Change]| -> Vec<(BString, ObjectId, u16, Vec<ObjectId>)> {
+                    changes
+                        .iter()
+                        .map(|change| {
+                            let mode = change.mode.value();
+                            (
+                                change.path.clone(),
+                                change.blob,
+                                mode,
+                                change.previous.clone(),
+                            )
+                        })
+                        .collect()
+                };
+                assert_eq!(as_rows(&seen.changes), as_rows(&expected), "{}", commit.id);
+                assert_eq!(seen.trees, reference.recorder.trees, "{}", commit.id);
+                assert_eq!(seen.submodules, counts.submodules, "{}", commit.id);
+            }
             let mut got: Vec<(BString, ObjectId, Vec<ObjectId>)> = differ
                 .introduced(&repo, tree, &parents)
                 .unwrap()
