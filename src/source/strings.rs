@@ -1,6 +1,8 @@
 //! Binary content seen the way `strings` sees it: its runs of printable ASCII, each at least
 //! `MIN_RUN` bytes, one per line of a text view the matcher reads like any file. A token compiled
 //! into an executable, pickled into a `.pyc` or stored in a SQLite page sits in such a run.
+//! Runs of UTF-16LE text (`strings -el`: .NET string literals, Windows resources and registry
+//! hives store text that way) follow the ASCII ones in the view, as their ASCII characters.
 //! Each run remembers where it starts in the file (byte offset, line and column as an editor
 //! counts them), so a finding in the view is reported at its place in the binary.
 
@@ -17,6 +19,8 @@ struct Run {
     line: usize,
     /// 1-based byte column on that line.
     column: usize,
+    /// File bytes per view byte: 1 for ASCII runs, 2 for UTF-16LE runs.
+    stride: usize,
 }
 
 /// The printable runs of one binary blob; reused blob after blob.
@@ -43,10 +47,19 @@ impl StringsView {
     pub fn read(&mut self, bytes: &[u8]) {
         self.text.clear();
         self.runs.clear();
+        self.read_runs(bytes, 1);
+        self.read_runs(bytes, 2);
+    }
+
+    /// Appends the runs of one width: `stride` 1 for ASCII, 2 for UTF-16LE (each printable
+    /// ASCII character followed by a NUL, at any alignment).
+    fn read_runs(&mut self, bytes: &[u8], stride: usize) {
+        let is_char =
+            |at: usize| printable(bytes[at]) && (stride == 1 || bytes.get(at + 1) == Some(&0));
         let (mut line, mut line_start) = (1usize, 0usize);
         let mut position = 0;
         while position < bytes.len() {
-            if !printable(bytes[position]) {
+            if !is_char(position) {
                 if bytes[position] == b'\n' {
                     line += 1;
                     line_start = position + 1;
@@ -55,18 +68,23 @@ impl StringsView {
                 continue;
             }
             let start = position;
-            while position < bytes.len() && printable(bytes[position]) {
-                position += 1;
+            while position < bytes.len() && is_char(position) {
+                position += stride;
             }
-            if position - start >= MIN_RUN {
+            if (position - start) / stride >= MIN_RUN {
                 self.runs.push(Run {
                     view_start: self.text.len(),
                     offset: start as u64,
                     line,
                     column: start - line_start + 1,
+                    stride,
                 });
-                self.text.extend_from_slice(&bytes[start..position]);
+                self.text
+                    .extend(bytes[start..position].iter().step_by(stride).copied());
                 self.text.push(b'\n');
+            } else if stride == 2 {
+                // Not a run here; one starting at the next byte may be.
+                position = start + 1;
             }
         }
     }
@@ -83,7 +101,7 @@ impl StringsView {
             .partition_point(|run| run.view_start <= view_position)
             .checked_sub(1)?;
         let run = self.runs[index];
-        let within = view_position - run.view_start;
+        let within = (view_position - run.view_start) * run.stride;
         Some(FilePlace {
             offset: run.offset + within as u64,
             line: run.line,
@@ -127,5 +145,36 @@ mod tests {
         view.read(b"\x00\x01");
         assert_eq!(view.text(), b"");
         assert_eq!(view.place(0), None);
+    }
+
+    #[test]
+    fn utf16_runs_follow_the_ascii_ones_and_map_back_at_twice_the_width() {
+        let mut bytes = b"\x00\x01ascii run here\x00\x02\n\x03".to_vec();
+        // An odd offset, as in a .NET user-string heap.
+        bytes.push(0x05);
+        for unit in "key=Zq81mXv0".encode_utf16() {
+            bytes.extend_from_slice(&unit.to_le_bytes());
+        }
+        bytes.extend_from_slice(b"\x00\x00\xff");
+        let mut view = StringsView::default();
+        view.read(&bytes);
+        assert_eq!(view.text(), b"ascii run here\nkey=Zq81mXv0\n");
+        let z = view.text().iter().position(|&b| b == b'Z').unwrap();
+        // `Z` is the 5th character of a run starting at file offset 21 (line 2, column 3).
+        assert_eq!(
+            view.place(z),
+            Some(FilePlace {
+                offset: 21 + 8,
+                line: 2,
+                column: 3 + 8
+            })
+        );
+        // Short UTF-16 text is left out, as short ASCII is.
+        let mut short = Vec::new();
+        for unit in "abc".encode_utf16() {
+            short.extend_from_slice(&unit.to_le_bytes());
+        }
+        view.read(&short);
+        assert_eq!(view.text(), b"");
     }
 }

@@ -1036,3 +1036,33 @@ fn a_path_scoped_rule_does_not_hide_other_findings_outside_its_paths() {
         ]
     );
 }
+
+/// Text stored as UTF-16LE inside a binary (.NET string literals, Windows resources) is read
+/// the way `strings -el` reads it, and reported at its byte offset in the file.
+#[test]
+fn utf16_text_inside_a_binary_is_read_too() {
+    let dir = Dir::new();
+    let token = github_token("ghp_", 19);
+    let mut bytes = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00".to_vec();
+    bytes.extend_from_slice(&[0u8; 31]);
+    let text_offset = bytes.len();
+    for unit in format!("GITHUB_TOKEN={token}").encode_utf16() {
+        bytes.extend_from_slice(&unit.to_le_bytes());
+    }
+    bytes.extend_from_slice(&[0, 0, 1, 2, 3]);
+    dir.write("Tool.dll", &bytes);
+    let output = run(dir.command().args(["scan", ".", "--format", "json"]));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let findings = json_findings(&output);
+    let token_offset = text_offset + 2 * "GITHUB_TOKEN=".len();
+    assert_eq!(
+        locations(&findings),
+        vec![(
+            "github-pat-classic".into(),
+            "Tool.dll".into(),
+            1,
+            token_offset as u64 + 1
+        )]
+    );
+    assert_eq!(findings[0]["offset"], token_offset);
+}
