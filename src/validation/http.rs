@@ -247,8 +247,12 @@ impl Engine {
             contact.requests += tried.requests;
             contact.reached |= tried.reached;
             if verdict.status == ValidationStatus::Live {
-                if let Some(host) = crate::rules::validate::url_host(url) {
-                    verdict.identity.insert("host".into(), host.to_string());
+                // Which regional host said so; a fallback on the same host says nothing new.
+                let host = crate::rules::validate::url_host(url);
+                if host.is_some() && host != crate::rules::validate::url_host(&job.check.url) {
+                    verdict
+                        .identity
+                        .insert("host".into(), host.unwrap_or_default().to_string());
                 }
                 return (verdict, contact);
             }
@@ -259,13 +263,13 @@ impl Engine {
         }
         if let Some(detail) = first_unknown {
             return (
-                unknown(format!("no host said live; one could not say: {detail}")),
+                unknown(format!("no URL said live; one could not say: {detail}")),
                 contact,
             );
         }
         // Every host said invalid.
         last.detail = format!(
-            "{} (at each of the {} hosts tried)",
+            "{} (at each of the {} URLs tried)",
             last.detail,
             job.check.fallback_urls.len() + 1
         );

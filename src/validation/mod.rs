@@ -70,7 +70,7 @@ pub fn validate_findings(
         if let Some(name) = check
             .context
             .keys()
-            .find(|name| !finding.context.contains_key(*name))
+            .find(|name| !finding.context.contains_key(*name) && needed_first(check, name))
         {
             plans.push(Some(Err(format!(
                 "not checked: needs the {name} that goes with it (the rule's validator context), \
@@ -173,6 +173,23 @@ pub fn validate_findings(
         }
     }
     report
+}
+
+/// Whether the first request of `check` uses the context value `name`. A value only some
+/// fallback URL uses is optional: without it that URL is not tried, and an answer of "invalid"
+/// from the others ends as unknown (Cloudflare: a token the user endpoint rejects may be an
+/// account's, which only the account's own endpoint can tell).
+fn needed_first(check: &HttpCheck, name: &str) -> bool {
+    let template = format!("{{{{{name}}}}}");
+    let uses = |text: &str| text.contains(&template);
+    uses(&check.url)
+        || check.headers.values().any(|value| uses(value))
+        || check.form.values().any(|value| uses(value))
+        || check.body.as_deref().is_some_and(uses)
+        || check
+            .basic_auth
+            .as_ref()
+            .is_some_and(|auth| uses(&auth.username) || uses(&auth.password))
 }
 
 /// The findings that can supply each part of `check` for `findings[index]`: same file (path

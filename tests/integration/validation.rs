@@ -41,6 +41,9 @@ struct Case {
 struct Expected {
     method: String,
     path: String,
+    /// The paths of the fallback URLs, where they differ from `path` (answered the same way).
+    #[serde(default)]
+    other_paths: Vec<String>,
     #[serde(default)]
     headers: BTreeMap<String, String>,
     #[serde(default)]
@@ -87,8 +90,10 @@ fn mismatch(expected: &Expected, values: &Values, request: &Recorded) -> Option<
             request.method, expected.method
         ));
     }
-    let path = fill(&expected.path, values);
-    if request.target != path {
+    let path_matches = std::iter::once(&expected.path)
+        .chain(&expected.other_paths)
+        .any(|path| request.target == fill(path, values));
+    if !path_matches {
         return Some(format!("path differs from {}", expected.path));
     }
     for (name, value) in &expected.headers {
@@ -1156,4 +1161,83 @@ fn a_customer_host_is_taken_from_the_tokens_own_file() {
     assert_eq!(server.requests().len(), 1);
     let text = stdout(&output);
     assert!(!text.contains(&token) && !text.contains(&other));
+}
+
+/// An account-owned Cloudflare token fails the user endpoint and is live at its account's: the
+/// account id comes from the same file. Without one, a token the user endpoint rejects stays
+/// unknown rather than invalid, since it may be an account's.
+#[test]
+fn an_account_token_is_asked_at_its_accounts_endpoint_when_the_file_names_the_account() {
+    let mut rng = Rng::new(1900);
+    let token = format!("cfat_{}", rng.string(BASE62, 48));
+    let lonely = format!("cfat_{}", rng.string(BASE62, 48));
+    let account = rng.string(b"0123456789abcdef", 32);
+    let dir = Dir::new();
+    dir.write(
+        "wrangler.env",
+        format!("CLOUDFLARE_ACCOUNT_ID={account}\nCLOUDFLARE_API_TOKEN={token}\n"),
+    );
+    dir.write("ci.env", format!("CLOUDFLARE_API_TOKEN={lonely}\n"));
+    let server = {
+        let account_path = format!("/client/v4/accounts/{account}/tokens/verify");
+        let expected = format!("Bearer {token}");
+        MockServer::start(move |request| {
+            let ours = request.header("authorization") == Some(expected.as_str());
+            if request.target == account_path && ours {
+                Reply::new(
+                    200,
+                    r#"{"success":true,"errors":[],"messages":[],"result":{"id":"4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e","status":"active"}}"#,
+                )
+            } else {
+                Reply::new(
+                    401,
+                    r#"{"success":false,"errors":[{"code":1000,"message":"Invalid API Token"}]}"#,
+                )
+            }
+        })
+    };
+    let output = validating(
+        &dir,
+        &format!("api.cloudflare.com={}", server.base()),
+        &["--validate", "--format", "json"],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let findings = json_findings(&output);
+    let rows: Vec<(String, String, String)> = findings
+        .iter()
+        .map(|finding| {
+            (
+                finding["path"].as_str().unwrap().to_string(),
+                finding["validation"]["status"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                finding["validation"]["identity"]["token_id"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("ci.env".into(), "unknown".into(), String::new()),
+            (
+                "wrangler.env".into(),
+                "live".into(),
+                "4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e".into()
+            ),
+        ]
+    );
+    assert!(
+        findings[0]["validation"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no value for {{account_id}}"),
+        "{}",
+        findings[0]["validation"]["detail"]
+    );
+    // The live token: user endpoint, then its account's. The lonely one: the user endpoint only.
+    assert_eq!(server.requests().len(), 3);
 }
