@@ -68,6 +68,12 @@ pub struct Expanded {
     pub unscanned: u64,
 }
 
+/// One entry handed to the caller: text (decoded if UTF-16), or a binary entry's printable runs.
+pub enum EntryContent<'a> {
+    Text(&'a [u8]),
+    Strings(&'a super::strings::StringsView, u64),
+}
+
 /// One top-level expansion: the limits, running totals shared by nested archives, and where
 /// entries and warnings go.
 struct Expander<'a> {
@@ -76,19 +82,25 @@ struct Expander<'a> {
     entries: u64,
     exhausted: bool,
     expanded: Expanded,
-    /// Binary entries are dropped; UTF-16 ones are decoded into its buffer.
+    /// UTF-16 entries are decoded into its buffer.
     admission: super::TextAdmission,
-    visit: &'a mut dyn FnMut(&str, &[u8]),
+    /// Binary entries are read as their printable runs here, or dropped without it
+    /// (`--no-binary`).
+    strings: Option<&'a mut super::strings::StringsView>,
+    visit: &'a mut dyn FnMut(&str, EntryContent<'_>),
     warn: &'a mut dyn FnMut(String),
 }
 
-/// Calls `visit(path, bytes)` for every text entry of the archive in `bytes` (named
-/// `outer!inner`, recursively), and `warn` for anything skipped that a person should know of.
+/// Calls `visit(path, content)` for every entry of the archive in `bytes` (named
+/// `outer!inner`, recursively): text, or with `strings` a binary entry's printable runs (a
+/// `.class` in a jar, a `.pyc` in a wheel); and `warn` for anything skipped that a person should
+/// know of.
 pub fn expand(
     bytes: &[u8],
     outer: &str,
     limits: &Limits,
-    visit: &mut dyn FnMut(&str, &[u8]),
+    strings: Option<&mut super::strings::StringsView>,
+    visit: &mut dyn FnMut(&str, EntryContent<'_>),
     warn: &mut dyn FnMut(String),
 ) -> Expanded {
     let mut expander = Expander {
@@ -98,6 +110,7 @@ pub fn expand(
         exhausted: false,
         expanded: Expanded::default(),
         admission: super::TextAdmission::default(),
+        strings,
         visit,
         warn,
     };
@@ -222,15 +235,17 @@ impl Expander<'_> {
         }
     }
 
-    /// One entry: an archive is opened one level deeper; text is visited; binary is dropped.
+    /// One entry: an archive is opened one level deeper; text is visited; binary is read as
+    /// its printable runs (or dropped without a strings view).
     fn entry(&mut self, outer: &str, depth: usize, name: &str, data: Vec<u8>) {
         let path = format!("{outer}!{name}");
         if is_archive(&data) {
             self.expand_at(&data, &path, depth + 1);
-        } else {
-            if let Some(text) = self.admission.text_as(super::classify(&data), &data) {
-                (self.visit)(&path, text);
-            }
+        } else if let Some(text) = self.admission.text_as(super::classify(&data), &data) {
+            (self.visit)(&path, EntryContent::Text(text));
+        } else if let Some(view) = self.strings.as_deref_mut() {
+            view.read(&data);
+            (self.visit)(&path, EntryContent::Strings(view, data.len() as u64));
         }
     }
 

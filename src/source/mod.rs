@@ -302,14 +302,25 @@ impl Admission {
                 bytes,
                 meta.path,
                 &limits,
-                &mut |inner, entry| {
-                    visitor.visit(Blob {
-                        bytes: entry,
+                self.strings.as_mut(),
+                &mut |inner, entry| match entry {
+                    archive::EntryContent::Text(text) => visitor.visit(Blob {
+                        bytes: text,
                         path: inner,
                         provenance: meta.provenance,
                         versions: Versions::default(),
                         strings: None,
-                    })
+                    }),
+                    archive::EntryContent::Strings(view, size) => {
+                        visitor.binary_read_as_strings(size);
+                        visitor.visit(Blob {
+                            bytes: view.text(),
+                            path: inner,
+                            provenance: meta.provenance,
+                            versions: Versions::default(),
+                            strings: Some(view),
+                        });
+                    }
                 },
                 warn,
             );

@@ -337,3 +337,50 @@ fn a_staged_archive_and_one_piped_to_stdin_are_opened_like_any_other() {
         )]
     );
 }
+
+/// A binary entry (a compiled class in a jar) is read as its printable runs, like a binary
+/// file: the token compiled into it is found at its offset in the entry; `--no-binary` drops it.
+#[test]
+fn binary_entries_are_read_as_printable_strings() {
+    let dir = Dir::new();
+    let token = github_token("ghp_", 620);
+    // A class file's magic and constant pool: the token is a UTF-8 constant between
+    // length-prefixed binary fields.
+    let mut class = b"\xca\xfe\xba\xbe\x00\x00\x00\x3d\x00\x1d\x0a\x00\x02\x00\x03\x07".to_vec();
+    class.extend_from_slice(&[0u8, 1, 0, 0x28]);
+    let token_offset = class.len();
+    class.extend_from_slice(token.as_bytes());
+    class.extend_from_slice(&[0u8, 0, 0x0c, 0, 5, 0, 6, 1, 0, 3]);
+    dir.write(
+        "app.jar",
+        zip_bytes(&[
+            ("com/acme/Main.class", &class),
+            ("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\n"),
+        ]),
+    );
+    let output = run(dir.command().args(["scan", ".", "--format", "json"]));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let findings = json_findings(&output);
+    // Line and column are the entry's own, counting its line feed bytes (one, in the header).
+    let before = &class[..token_offset];
+    let line = 1 + before.iter().filter(|&&b| b == b'\n').count() as u64;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |at| at + 1);
+    assert_eq!(
+        locations(&findings),
+        vec![(
+            "github-pat-classic".into(),
+            "app.jar!com/acme/Main.class".into(),
+            line,
+            (token_offset - line_start + 1) as u64
+        )]
+    );
+    assert_eq!((line, line_start), (2, 11));
+    assert_eq!(findings[0]["offset"], token_offset);
+    assert_stderr_contains(&output, "1 binary file read as printable strings");
+
+    let output = run(dir.command().args(["scan", ".", "--no-binary"]));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}

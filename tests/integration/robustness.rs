@@ -168,13 +168,21 @@ fn the_archive_reader_holds_on_corrupt_archives() {
             bytes.truncate(keep);
         }
         let mut visited = 0u64;
+        let mut strings = leakhound::source::strings::StringsView::default();
         let expanded = archive::expand(
             &bytes,
             "fuzz.zip",
             &limits,
-            &mut |path, data| {
+            Some(&mut strings),
+            &mut |path, entry| {
                 assert!(path.starts_with("fuzz.zip!"), "seed {seed}: {path}");
-                visited += data.len() as u64;
+                visited += match entry {
+                    archive::EntryContent::Text(text) => text.len() as u64,
+                    archive::EntryContent::Strings(view, size) => {
+                        assert!(view.text().len() as u64 <= 2 * size, "seed {seed}");
+                        size
+                    }
+                };
             },
             &mut |_message| {},
         );
