@@ -154,6 +154,8 @@ pub struct Scratch {
     /// Per rule: left out of scans with this scratch until changed (`exclude_rules`).
     excluded: Vec<bool>,
     any_excluded: bool,
+    /// The rules set in `excluded`, so the next call clears only those.
+    excluded_list: Vec<usize>,
 }
 
 impl Matcher {
@@ -293,6 +295,7 @@ impl Matcher {
             spread_hits: Vec::new(),
             excluded: vec![false; self.rules.len()],
             any_excluded: false,
+            excluded_list: Vec::new(),
         }
     }
 
@@ -301,16 +304,16 @@ impl Matcher {
     /// apply to a file (its `paths` do not admit it) neither reports there nor wins an overlap
     /// against a rule that does.
     pub fn exclude_rules(&self, scratch: &mut Scratch, rules: impl Iterator<Item = usize>) {
-        if scratch.any_excluded {
-            scratch.excluded.iter_mut().for_each(|flag| *flag = false);
-            scratch.any_excluded = false;
+        for rule in scratch.excluded_list.drain(..) {
+            scratch.excluded[rule] = false;
         }
         for rule in rules {
             if let Some(flag) = scratch.excluded.get_mut(rule) {
                 *flag = true;
-                scratch.any_excluded = true;
+                scratch.excluded_list.push(rule);
             }
         }
+        scratch.any_excluded = !scratch.excluded_list.is_empty();
     }
 
     /// `scan`, plus rules that read the whole file (`whole_file`: indices of rules without

@@ -252,6 +252,36 @@ pub enum SignSpec {
     },
 }
 
+impl HttpCheck {
+    /// Every template of the first request: the URL, headers, form, body, basic credentials and
+    /// the signing inputs; not `fallback_urls`.
+    pub fn first_request_templates(&self) -> Vec<&str> {
+        let mut templates: Vec<&str> = vec![&self.url];
+        templates.extend(self.headers.values().map(String::as_str));
+        templates.extend(self.form.values().map(String::as_str));
+        templates.extend(self.body.as_deref());
+        if let Some(auth) = &self.basic_auth {
+            templates.push(&auth.username);
+            templates.push(&auth.password);
+        }
+        match &self.sign {
+            Some(SignSpec::AwsSigV4 {
+                access_key_id,
+                secret_access_key,
+                ..
+            }) => templates.extend([access_key_id.as_str(), secret_access_key]),
+            Some(SignSpec::GoogleJwtBearer {
+                client_email,
+                private_key,
+                key_id,
+                ..
+            }) => templates.extend([client_email.as_str(), private_key, key_id]),
+            None => {}
+        }
+        templates
+    }
+}
+
 /// A test on an HTTP answer: every listed element must hold.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

@@ -181,39 +181,11 @@ pub fn validate_http_check(check: &HttpCheck) -> Result<(), RuleProblem> {
             return Err(format!("part {name:?} names rule {rule_id:?}, not a rule id").into());
         }
     }
-    let mut templates: Vec<&str> = vec![&check.url];
+    let mut templates = check.first_request_templates();
     templates.extend(check.fallback_urls.iter().map(String::as_str));
-    templates.extend(check.headers.values().map(String::as_str));
-    templates.extend(check.form.values().map(String::as_str));
-    templates.extend(check.body.as_deref());
-    if let Some(auth) = &check.basic_auth {
-        templates.push(&auth.username);
-        templates.push(&auth.password);
-    }
     // The JWT bearer grant offers its signed assertion to the other templates.
-    let mut offered = None;
-    match &check.sign {
-        Some(SignSpec::AwsSigV4 {
-            access_key_id,
-            secret_access_key,
-            ..
-        }) => {
-            templates.push(access_key_id);
-            templates.push(secret_access_key);
-        }
-        Some(SignSpec::GoogleJwtBearer {
-            client_email,
-            private_key,
-            key_id,
-            ..
-        }) => {
-            templates.push(client_email);
-            templates.push(private_key);
-            templates.push(key_id);
-            offered = Some(GOOGLE_ASSERTION);
-        }
-        None => {}
-    }
+    let offered =
+        matches!(check.sign, Some(SignSpec::GoogleJwtBearer { .. })).then_some(GOOGLE_ASSERTION);
     let mut uses_secret = false;
     for template in templates {
         for name in template_names(template)? {

@@ -181,15 +181,10 @@ pub fn validate_findings(
 /// account's, which only the account's own endpoint can tell).
 fn needed_first(check: &HttpCheck, name: &str) -> bool {
     let template = format!("{{{{{name}}}}}");
-    let uses = |text: &str| text.contains(&template);
-    uses(&check.url)
-        || check.headers.values().any(|value| uses(value))
-        || check.form.values().any(|value| uses(value))
-        || check.body.as_deref().is_some_and(uses)
-        || check
-            .basic_auth
-            .as_ref()
-            .is_some_and(|auth| uses(&auth.username) || uses(&auth.password))
+    check
+        .first_request_templates()
+        .iter()
+        .any(|text| text.contains(&template))
 }
 
 /// The findings that can supply each part of `check` for `findings[index]`: same file (path

@@ -33,7 +33,6 @@ pub(super) struct OtherParent {
     used: usize,
     /// What is known of each directory path ("" for the root) looked up in this merge.
     directories: HashMap<BString, DirectorySlot>,
-    scratch: Vec<u8>,
 }
 
 impl OtherParent {
@@ -141,20 +140,12 @@ impl OtherParent {
 
     /// Reads a tree into the next free slot.
     fn read(&mut self, repo: &gix::Repository, tree: ObjectId) -> Result<usize, String> {
-        use gix::objs::Find;
-        let bytes = match repo.objects.try_find(&tree, &mut self.scratch) {
-            Ok(Some(data)) if data.kind == gix::object::Kind::Tree => data.data,
-            Ok(Some(data)) => return Err(format!("tree {tree} is a {}", data.kind)),
-            Ok(None) => return Err(format!("tree {tree} cannot be read: it is missing")),
-            Err(error) => return Err(format!("tree {tree} cannot be read: {error}")),
-        };
         if self.used == self.trees.len() {
             self.trees.push(Vec::new());
         }
         let slot = self.used;
+        super::treediff::read_tree(repo, tree, &mut self.trees[slot])?;
         self.used += 1;
-        self.trees[slot].clear();
-        self.trees[slot].extend_from_slice(bytes);
         Ok(slot)
     }
 }

@@ -78,19 +78,40 @@ impl TreeDiff {
     }
 }
 
-fn read_tree(repo: &gix::Repository, id: ObjectId, buffer: &mut Vec<u8>) -> Result<(), String> {
+/// Reads tree `id` into `buffer`, which then holds exactly its bytes.
+pub(super) fn read_tree(
+    repo: &gix::Repository,
+    id: ObjectId,
+    buffer: &mut Vec<u8>,
+) -> Result<(), String> {
     use gix::objs::Find;
     if id == ObjectId::empty_tree(id.kind()) {
         buffer.clear();
         return Ok(());
     }
-    let length = match repo.objects.try_find(&id, buffer) {
-        Ok(Some(data)) if data.kind == gix::object::Kind::Tree => data.data.len(),
+    let (at, length) = match repo.objects.try_find(&id, buffer) {
+        Ok(Some(data)) if data.kind == gix::object::Kind::Tree => {
+            (data.data.as_ptr() as usize, data.data.len())
+        }
         Ok(Some(data)) => return Err(format!("tree {id} is a {}", data.kind)),
         Ok(None) => return Err(format!("tree {id} cannot be read: it is missing")),
         Err(error) => return Err(format!("tree {id} cannot be read: {error}")),
     };
-    // The object's bytes are the buffer's (gix decodes into it from the start).
+    // gix decodes into the buffer from its start (packed, loose and cached objects alike); the
+    // offset is taken anyway so that a change there cannot shift the bytes read.
+    if length == 0 {
+        buffer.clear();
+        return Ok(());
+    }
+    let start = at.saturating_sub(buffer.as_ptr() as usize);
+    if start + length > buffer.len() {
+        return Err(format!(
+            "tree {id} cannot be read: its bytes are not where gix put them"
+        ));
+    }
+    if start != 0 {
+        buffer.copy_within(start..start + length, 0);
+    }
     buffer.truncate(length);
     Ok(())
 }

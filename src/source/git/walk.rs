@@ -1,6 +1,6 @@
-//! Enumeration: tips from every ref, one revision walk, one low-level tree diff per (commit,
-//! parent) with a reused `State`, and the map from each distinct blob to the (path, commit)
-//! pairs that introduced it. Commit metadata beyond id, parents, tree and time is not kept here
+//! Enumeration: tips from every ref, one revision walk, one tree diff per commit against its
+//! first parent (`treediff`, other parents asked only about its changes: `merges`), and the map
+//! from each distinct blob to the (path, commit) pairs that introduced it. Commit metadata beyond id, parents, tree and time is not kept here
 //! (the message is handed to a callback and dropped): only commits that end up carrying a finding
 //! are looked up again, since keeping it for every blob costs hundreds of MiB on large
 //! histories (Kingfisher does; see docs/ARCHITECTURE.md).
