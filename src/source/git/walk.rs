@@ -64,7 +64,7 @@ pub struct HistoryStats {
 pub struct History {
     pub repo: gix::ThreadSafeRepository,
     pub commits: Vec<CommitNode>,
-    /// Distinct blobs, grouped by path and in pack order within a path (see `group_by_path`).
+    /// Distinct blobs, grouped by path and in pack order within a path (see `order_for_reading`).
     pub blobs: Vec<BlobEntry>,
     /// Blob ids in HEAD's tree, to tell `present` from `removed`.
     pub head_blobs: HashSet<ObjectId>,
@@ -160,48 +160,34 @@ pub fn enumerate(
     let generations = generations(&raw, &index_of);
 
     // 2. What each commit introduced: tree diffs in parallel, one handle and one reused diff
-    //    state per thread, merged in walk order.
-    let introductions = diff_all(&repo, &raw, &index_of, options.threads, diagnostics);
-    let mut blobs: Vec<BlobEntry> = Vec::new();
-    let mut blob_index: HashMap<ObjectId, u32> = HashMap::default();
-    let mut paths: std::collections::HashMap<BString, std::sync::Arc<str>> =
-        std::collections::HashMap::new();
-    let mut differ = Differ::new();
-    for (commit_index, introduced) in introductions.into_iter().enumerate() {
-        let Some(introduced) = introduced else {
-            stats.unread_commits += 1;
-            continue;
-        };
-        stats.submodules += introduced.submodules;
-        for Change {
-            path,
-            blob,
-            previous,
-            ..
-        } in introduced.blobs
-        {
-            let path = match paths.get(&path) {
-                Some(interned) => interned.clone(),
-                None => {
-                    let interned: std::sync::Arc<str> = path.to_str_lossy().into();
-                    paths.insert(path, interned.clone());
-                    interned
-                }
-            };
-            let slot = *blob_index.entry(blob).or_insert_with(|| {
-                blobs.push(BlobEntry {
-                    id: blob,
-                    appearances: Vec::new(),
-                });
-                (blobs.len() - 1) as u32
-            });
-            blobs[slot as usize].appearances.push(Appearance {
-                path,
-                commit: commit_index as u32,
-                previous: previous.into_boxed_slice(),
-            });
-        }
+    //    state per thread, each thread folding its results into the blob list after every run
+    //    of commits (holding every commit's changes until the end took 120 MB on git/git).
+    let introductions = std::sync::Mutex::new(Introductions::default());
+    diff_all(
+        &repo,
+        &raw,
+        &index_of,
+        options.threads,
+        diagnostics,
+        &introductions,
+    );
+    let Introductions {
+        mut blobs,
+        blob_index,
+        unread_commits,
+        submodules,
+        ..
+    } = introductions
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    stats.unread_commits += unread_commits;
+    stats.submodules += submodules;
+    // Runs of commits were folded in as they finished, not in walk order; a commit's changes
+    // stay together and in diff order, so a stable sort restores walk order.
+    for blob in &mut blobs {
+        blob.appearances.sort_by_key(|appearance| appearance.commit);
     }
+    let mut differ = Differ::new();
 
     // 3. HEAD's blobs, for present/removed.
     let mut head_blobs = HashSet::default();
@@ -212,8 +198,7 @@ pub fn enumerate(
     }
 
     // 4. Reading order: grouped by path, oldest version first (pack order among equals).
-    sort_in_pack_order(&repo, &mut blobs);
-    group_by_path(&mut blobs, &generations);
+    order_for_reading(&repo, &mut blobs, blob_index, &generations);
 
     let commits = raw
         .iter()
@@ -360,15 +345,71 @@ struct Introduced {
     submodules: u64,
 }
 
-/// Diffs every commit against its parents on `threads` threads; `None` where a tree could not be
-/// read (warned about, naming the commit).
+/// Every distinct blob the diffs found, with its introductions, built as the diffs finish.
+#[derive(Default)]
+struct Introductions {
+    blobs: Vec<BlobEntry>,
+    blob_index: HashMap<ObjectId, u32>,
+    /// Each path once, shared by all its appearances.
+    paths: std::collections::HashSet<std::sync::Arc<str>>,
+    unread_commits: u64,
+    submodules: u64,
+}
+
+impl Introductions {
+    /// Folds in what commit `commit` introduced (`None`: its trees could not be read).
+    fn add(&mut self, commit: u32, introduced: Option<Introduced>) {
+        let Some(introduced) = introduced else {
+            self.unread_commits += 1;
+            return;
+        };
+        self.submodules += introduced.submodules;
+        for Change {
+            path,
+            blob,
+            previous,
+            ..
+        } in introduced.blobs
+        {
+            let path = path.to_str_lossy();
+            let path = match self.paths.get(path.as_ref()) {
+                Some(interned) => interned.clone(),
+                None => {
+                    let interned: std::sync::Arc<str> = path.as_ref().into();
+                    self.paths.insert(interned.clone());
+                    interned
+                }
+            };
+            let blobs = &mut self.blobs;
+            let slot = *self.blob_index.entry(blob).or_insert_with(|| {
+                // Most blobs are introduced once: a plain `Vec::new()` would grow to room
+                // for four on the first push (160 bytes for 40).
+                blobs.push(BlobEntry {
+                    id: blob,
+                    appearances: Vec::with_capacity(1),
+                });
+                (blobs.len() - 1) as u32
+            });
+            self.blobs[slot as usize].appearances.push(Appearance {
+                path,
+                commit,
+                previous: previous.into_boxed_slice(),
+            });
+        }
+    }
+}
+
+/// Diffs every commit against its parents on `threads` threads, folding what each introduced
+/// into `introductions` (a commit whose trees cannot be read is warned about, naming it, and
+/// counted).
 fn diff_all(
     repo: &gix::Repository,
     raw: &[RawCommit],
     index_of: &HashMap<ObjectId, u32>,
     threads: usize,
     diagnostics: &Diagnostics,
-) -> Vec<Option<Introduced>> {
+    introductions: &std::sync::Mutex<Introductions>,
+) {
     let sync = repo.clone().into_sync();
     let work = |repo: &gix::Repository, differ: &mut Differ, commit: &RawCommit| {
         let mut parent_trees: Vec<ObjectId> = Vec::with_capacity(commit.parents.len());
@@ -415,28 +456,26 @@ fn diff_all(
             for &index in &order[start..(start + chunk).min(order.len())] {
                 done.push((index, work(&repo, &mut differ, &raw[index as usize])));
             }
-        }
-        done
-    };
-    let mut by_commit: Vec<Option<Introduced>> = (0..raw.len()).map(|_| None).collect();
-    let mut place = |done: Vec<(u32, Option<Introduced>)>| {
-        for (index, introduced) in done {
-            by_commit[index as usize] = introduced;
+            // One lock per run of commits (a few dozen per thread), not per commit.
+            let mut introductions = introductions
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for (index, introduced) in done.drain(..) {
+                introductions.add(index, introduced);
+            }
         }
     };
     std::thread::scope(|scope| {
         let helpers: Vec<_> = (1..threads.max(1))
             .filter_map(|_| std::thread::Builder::new().spawn_scoped(scope, run).ok())
             .collect();
-        place(run());
+        run();
         for helper in helpers {
-            match helper.join() {
-                Ok(done) => place(done),
-                Err(panic) => std::panic::resume_unwind(panic),
+            if let Err(panic) = helper.join() {
+                std::panic::resume_unwind(panic);
             }
         }
     });
-    by_commit
 }
 
 /// Commits in runs that follow first parents (a commit, its first parent, its grandparent, ...
@@ -600,7 +639,7 @@ fn generations(raw: &[RawCommit], index_of: &HashMap<ObjectId, u32>) -> Vec<u32>
     generation
 }
 
-/// Puts the versions of each file next to each other (stable: pack order among equal keys, each
+/// Reading order. Puts the versions of each file next to each other (stable: pack order among equal keys, each
 /// blob under the first path it appeared at). Consecutive versions are each other's delta
 /// bases, so the delta-base cache serves almost every read, and the matcher's lazy DFAs meet
 /// similar text. Measured on the 40,000-commit synthetic repository: whole history scan 4.35 s
@@ -611,57 +650,95 @@ fn generations(raw: &[RawCommit], index_of: &HashMap<ObjectId, u32>) -> Vec<u32>
 /// bytes with the blob read just before it (`Versions::previous`): on curl/curl, 79% of all
 /// bytes lie in the common prefix or suffix with the blob read before, against 5% in pack
 /// order, at the same inflating cost (7.02 s pack order, 7.15 s oldest first, one run each).
-fn group_by_path(blobs: &mut [BlobEntry], generations: &[u32]) {
-    let key = |blob: &BlobEntry| {
-        (
-            blob.appearances
-                .first()
-                .map(|appearance| appearance.path.clone()),
+///
+/// Among the versions of one path with the same generation, pack order (loose objects last):
+/// each file's delta chain is then inflated front to back instead of re-walked (4-5x less CPU
+/// than hash order; see docs/ARCHITECTURE.md).
+///
+/// Sorted in place through a permutation of indices: a sort keyed on cloned paths, plus a
+/// second list of entries for pack order, was the memory peak of the whole run on git/git
+/// (465,000 blobs).
+fn order_for_reading(
+    repo: &gix::Repository,
+    blobs: &mut [BlobEntry],
+    blob_index: HashMap<ObjectId, u32>,
+    generations: &[u32],
+) {
+    let rank = pack_ranks(repo, blobs.len(), blob_index);
+    arrange(blobs, rank, generations);
+}
+
+/// Sorts `blobs` on (first path, smallest generation, `rank`) in place.
+fn arrange(blobs: &mut [BlobEntry], rank: Vec<u32>, generations: &[u32]) {
+    let first_generation: Vec<Option<u32>> = blobs
+        .iter()
+        .map(|blob| {
             blob.appearances
                 .iter()
                 .map(|appearance| generations[appearance.commit as usize])
-                .min(),
-        )
+                .min()
+        })
+        .collect();
+    let first_path = |index: u32| {
+        blobs[index as usize]
+            .appearances
+            .first()
+            .map(|appearance| &*appearance.path)
     };
-    blobs.sort_by_cached_key(key);
+    let mut order: Vec<u32> = (0..blobs.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| {
+        first_path(a)
+            .cmp(&first_path(b))
+            .then(first_generation[a as usize].cmp(&first_generation[b as usize]))
+            .then(rank[a as usize].cmp(&rank[b as usize]))
+    });
+    drop(first_generation);
+    // `order[place]` is the blob that goes to `place`; turned around, each blob's place, and
+    // each blob moved there cycle by cycle.
+    let mut place = rank;
+    for (position, &index) in order.iter().enumerate() {
+        place[index as usize] = position as u32;
+    }
+    drop(order);
+    for index in 0..blobs.len() {
+        while place[index] as usize != index {
+            let target = place[index] as usize;
+            blobs.swap(index, target);
+            place.swap(index, target);
+        }
+    }
 }
 
-/// Reorders blobs by their position in the packs (loose objects last): the order of the
-/// versions within each path once `group_by_path` has grouped them, so each file's delta chain
-/// is inflated front to back instead of re-walked (4-5x less CPU than hash order; see
-/// docs/ARCHITECTURE.md).
-fn sort_in_pack_order(repo: &gix::Repository, blobs: &mut Vec<BlobEntry>) {
+/// Each blob's rank in pack order (loose objects after packed ones); blobs the object database
+/// does not yield (missing: the reader warns about them) rank last, in list order.
+fn pack_ranks(
+    repo: &gix::Repository,
+    count: usize,
+    blob_index: HashMap<ObjectId, u32>,
+) -> Vec<u32> {
     use gix::odb::store::iter::Ordering as OdbOrdering;
-    let Ok(iter) = repo.objects.iter() else {
-        return;
-    };
-    let wanted: HashMap<ObjectId, u32> = blobs
-        .iter()
-        .enumerate()
-        .map(|(index, blob)| (blob.id, index as u32))
-        .collect();
-    let mut order: Vec<u32> = Vec::with_capacity(blobs.len());
-    let mut placed = vec![false; blobs.len()];
-    for id in iter
-        .with_ordering(OdbOrdering::PackAscendingOffsetThenLooseLexicographical)
-        .flatten()
-    {
-        if let Some(&index) = wanted.get(&id) {
-            if !placed[index as usize] {
-                placed[index as usize] = true;
-                order.push(index);
+    const UNPLACED: u32 = u32::MAX;
+    let mut rank = vec![UNPLACED; count];
+    let mut next_rank = 0;
+    if let Ok(iter) = repo.objects.iter() {
+        for id in iter
+            .with_ordering(OdbOrdering::PackAscendingOffsetThenLooseLexicographical)
+            .flatten()
+        {
+            if let Some(&index) = blob_index.get(&id) {
+                if rank[index as usize] == UNPLACED {
+                    rank[index as usize] = next_rank;
+                    next_rank += 1;
+                }
             }
         }
     }
-    // Anything the iteration did not yield (missing objects) keeps its place at the end; the
-    // reader warns about it.
-    order.extend((0..blobs.len() as u32).filter(|&index| !placed[index as usize]));
-    let mut taken: Vec<Option<BlobEntry>> = std::mem::take(blobs).into_iter().map(Some).collect();
-    blobs.extend(
-        order
-            .into_iter()
-            .filter_map(|index| taken[index as usize].take()),
-    );
+    drop(blob_index);
+    for slot in rank.iter_mut().filter(|slot| **slot == UNPLACED) {
+        *slot = next_rank;
+        next_rank += 1;
+    }
+    rank
 }
 
 /// Tree diffs with reused buffers.
@@ -724,6 +801,39 @@ impl Differ {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reading_order_is_path_then_generation_then_pack_rank() {
+        let id = |n: u8| ObjectId::from_bytes_or_panic(&[n; 20]);
+        let blob = |n: u8, appearances: &[(&str, u32)]| BlobEntry {
+            id: id(n),
+            appearances: appearances
+                .iter()
+                .map(|&(path, commit)| Appearance {
+                    path: path.into(),
+                    commit,
+                    previous: Box::default(),
+                })
+                .collect(),
+        };
+        // Commit index -> generation.
+        let generations = [5, 1, 3, 3, 9];
+        let mut blobs = vec![
+            blob(1, &[("b.txt", 0)]),
+            blob(2, &[("a.txt", 2)]),
+            blob(3, &[("a.txt", 4), ("z.txt", 1)]),
+            blob(4, &[("a.txt", 3)]),
+            blob(5, &[("b.txt", 1)]),
+            blob(6, &[("a.txt", 0)]),
+        ];
+        // Pack ranks: breaks the tie between blobs 2 and 4 (both generation 3 at a.txt).
+        let rank = vec![0, 5, 2, 1, 4, 3];
+        arrange(&mut blobs, rank, &generations);
+        let order: Vec<u8> = blobs.iter().map(|blob| blob.id.as_bytes()[0]).collect();
+        // a.txt: 4 (gen 3, rank 1), 2 (gen 3, rank 5), 6 (gen 5), 3 (first path a.txt, smallest
+        // generation 1 over both its appearances: ahead of them all). Then b.txt: 5 (gen 1), 1.
+        assert_eq!(order, vec![3, 4, 2, 6, 5, 1]);
+    }
     use gix::bstr::{BStr, ByteSlice, ByteVec};
     use gix::objs::TreeRefIter;
     use gix::prelude::FindExt;
