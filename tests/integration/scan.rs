@@ -837,6 +837,25 @@ fn credential_stores_report_the_password_their_structure_names() {
             9,
             43,
         ),
+        // DBeaver before 6.1.3: the XML file's password attributes (XOR-scrambled or plain).
+        (
+            "dbeaver-legacy-data-sources-password",
+            "dbeaver-legacy/General/.dbeaver-data-sources.xml",
+            5,
+            213,
+        ),
+        (
+            "dbeaver-legacy-data-sources-password",
+            "dbeaver-legacy/General/.dbeaver-data-sources.xml",
+            7,
+            111,
+        ),
+        (
+            "dbeaver-legacy-data-sources-password",
+            "dbeaver-legacy/workspace-2013/General/data-sources.xml",
+            4,
+            177,
+        ),
         // DBeaver: both encrypted stores are read as raw bytes (the Reporting one holds a NUL,
         // which made it binary), and data-sources.json's plaintext passwords.
         (
@@ -869,7 +888,21 @@ fn credential_stores_report_the_password_their_structure_names() {
             14,
             12,
         ),
-        // Heroku app.json: env values under secret names; the shorthand form is the generic's.
+        // Heroku app.json: env values under secret names, in the object form and in the string
+        // shorthand (the first secret of an env object; a token in an add-on's options, outside
+        // env, stays the generic's).
+        (
+            "heroku-app-json-env-shorthand-secret",
+            "heroku/ledgerline/app.json",
+            21,
+            27,
+        ),
+        (
+            "generic-credential-quoted",
+            "heroku/ledgerline/app.json",
+            30,
+            69,
+        ),
         (
             "heroku-app-json-env-secret",
             "heroku/pantry-pal/app.json",
@@ -889,7 +922,7 @@ fn credential_stores_report_the_password_their_structure_names() {
             17,
         ),
         (
-            "generic-credential-quoted",
+            "heroku-app-json-env-shorthand-secret",
             "heroku/pantry-pal/app.json",
             31,
             31,
