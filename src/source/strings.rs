@@ -1,8 +1,9 @@
 //! Binary content seen the way `strings` sees it: its runs of printable ASCII, each at least
 //! `MIN_RUN` bytes, one per line of a text view the matcher reads like any file. A token compiled
 //! into an executable, pickled into a `.pyc` or stored in a SQLite page sits in such a run.
-//! Runs of UTF-16LE text (`strings -el`: .NET string literals, Windows resources and registry
-//! hives store text that way) follow the ASCII ones in the view, as their ASCII characters.
+//! Runs of UTF-16 text (`strings -el` and `-eb`: .NET string literals, Windows resources and
+//! registry hives store UTF-16LE; Java's `writeChars` and some Mac formats UTF-16BE) follow the
+//! ASCII ones in the view, as their ASCII characters.
 //! Each run remembers where it starts in the file (byte offset, line and column as an editor
 //! counts them), so a finding in the view is reported at its place in the binary.
 
@@ -19,7 +20,7 @@ struct Run {
     line: usize,
     /// 1-based byte column on that line.
     column: usize,
-    /// File bytes per view byte: 1 for ASCII runs, 2 for UTF-16LE runs.
+    /// File bytes per view byte: 1 for ASCII runs, 2 for UTF-16 runs.
     stride: usize,
 }
 
@@ -42,6 +43,45 @@ fn printable(byte: u8) -> bool {
     byte == b'\t' || (0x20..0x7f).contains(&byte)
 }
 
+/// The end of the printable ASCII run starting at `start` (`start` when there is none).
+fn ascii_run_end(bytes: &[u8], start: usize) -> usize {
+    bytes[start..]
+        .iter()
+        .position(|&byte| !printable(byte))
+        .map_or(bytes.len(), |length| start + length)
+}
+
+/// The end of the UTF-16 run of ASCII characters starting at `start` (`start` when there is
+/// none): bytes that alternate between a printable character and NUL. Read that way, UTF-16LE
+/// (character, NUL) and UTF-16BE (NUL, character) are the same run at any alignment, so a
+/// string is seen once whichever byte order wrote it; the run ends after its last character.
+fn utf16_run_end(bytes: &[u8], start: usize) -> usize {
+    let starts_run = match bytes.get(start..start + 2) {
+        Some(&[0, next]) => printable(next),
+        Some(&[byte, 0]) => printable(byte),
+        _ => false,
+    };
+    if !starts_run {
+        return start;
+    }
+    let mut expect_nul = bytes[start] == 0;
+    let mut end = start;
+    while end < bytes.len() {
+        let byte = bytes[end];
+        if expect_nul && byte != 0 || !expect_nul && !printable(byte) {
+            break;
+        }
+        expect_nul = !expect_nul;
+        end += 1;
+    }
+    // The run ends after a character, not after the NUL that follows it (UTF-16LE).
+    if bytes[end - 1] == 0 {
+        end - 1
+    } else {
+        end
+    }
+}
+
 impl StringsView {
     /// Rebuilds the view from `bytes`.
     pub fn read(&mut self, bytes: &[u8]) {
@@ -51,15 +91,17 @@ impl StringsView {
         self.read_runs(bytes, 2);
     }
 
-    /// Appends the runs of one width: `stride` 1 for ASCII, 2 for UTF-16LE (each printable
-    /// ASCII character followed by a NUL, at any alignment).
+    /// Appends the runs of one width: `stride` 1 for ASCII, 2 for UTF-16 text of either byte
+    /// order (see `utf16_run_end`).
     fn read_runs(&mut self, bytes: &[u8], stride: usize) {
-        let is_char =
-            |at: usize| printable(bytes[at]) && (stride == 1 || bytes.get(at + 1) == Some(&0));
         let (mut line, mut line_start) = (1usize, 0usize);
         let mut position = 0;
         while position < bytes.len() {
-            if !is_char(position) {
+            let end = match stride {
+                1 => ascii_run_end(bytes, position),
+                _ => utf16_run_end(bytes, position),
+            };
+            if end == position {
                 if bytes[position] == b'\n' {
                     line += 1;
                     line_start = position + 1;
@@ -67,24 +109,30 @@ impl StringsView {
                 position += 1;
                 continue;
             }
-            let start = position;
-            while position < bytes.len() && is_char(position) {
-                position += stride;
-            }
-            if (position - start) / stride >= MIN_RUN {
+            // A UTF-16BE run starts at its first character's NUL; the view holds characters.
+            let first = if bytes[position] == 0 {
+                position + 1
+            } else {
+                position
+            };
+            let characters = (end - first).div_ceil(stride);
+            if characters >= MIN_RUN {
                 self.runs.push(Run {
                     view_start: self.text.len(),
-                    offset: start as u64,
+                    offset: first as u64,
                     line,
-                    column: start - line_start + 1,
+                    column: first - line_start + 1,
                     stride,
                 });
                 self.text
-                    .extend(bytes[start..position].iter().step_by(stride).copied());
+                    .extend(bytes[first..end].iter().step_by(stride).copied());
                 self.text.push(b'\n');
-            } else if stride == 2 {
+                position = end;
+            } else if stride == 1 {
+                position = end;
+            } else {
                 // Not a run here; one starting at the next byte may be.
-                position = start + 1;
+                position += 1;
             }
         }
     }
@@ -148,7 +196,7 @@ mod tests {
     }
 
     #[test]
-    fn utf16_runs_follow_the_ascii_ones_and_map_back_at_twice_the_width() {
+    fn utf16_runs_of_either_byte_order_follow_the_ascii_ones_at_twice_the_width() {
         let mut bytes = b"\x00\x01ascii run here\x00\x02\n\x03".to_vec();
         // An odd offset, as in a .NET user-string heap.
         bytes.push(0x05);
@@ -167,6 +215,22 @@ mod tests {
                 offset: 21 + 8,
                 line: 2,
                 column: 3 + 8
+            })
+        );
+        // UTF-16BE: the same run, found once, at the offset of its first character's byte.
+        let mut be = b"\x01\x02\x03".to_vec();
+        for unit in "key=Zq81mXv0".encode_utf16() {
+            be.extend_from_slice(&unit.to_be_bytes());
+        }
+        be.extend_from_slice(b"\x13\x37");
+        view.read(&be);
+        assert_eq!(view.text(), b"key=Zq81mXv0\n");
+        assert_eq!(
+            view.place(4),
+            Some(FilePlace {
+                offset: 3 + 1 + 8,
+                line: 1,
+                column: 4 + 1 + 8
             })
         );
         // Short UTF-16 text is left out, as short ASCII is.
