@@ -837,6 +837,32 @@ fn credential_stores_report_the_password_their_structure_names() {
             9,
             43,
         ),
+        // Plaintext passwords in INSERT rows: the column list says which value is the password
+        // (one finding per statement, for its first row).
+        (
+            "sql-insert-user-plaintext-password",
+            "db/seeds/seed_users.sql",
+            22,
+            60,
+        ),
+        (
+            "sql-insert-user-plaintext-password",
+            "db/seeds/seed_users.sql",
+            28,
+            73,
+        ),
+        (
+            "sql-insert-user-plaintext-password",
+            "db/seeds/seed_users.sql",
+            30,
+            60,
+        ),
+        (
+            "sql-insert-user-plaintext-password",
+            "db/seeds/seed_users.sql",
+            33,
+            91,
+        ),
         // DBeaver before 6.1.3: the XML file's password attributes (XOR-scrambled or plain).
         (
             "dbeaver-legacy-data-sources-password",
