@@ -35,12 +35,12 @@ pub(super) struct TreeDiff {
 
 /// One parsed tree entry.
 #[derive(Clone, Copy)]
-struct Entry<'a> {
-    mode: EntryMode,
-    name: &'a [u8],
-    oid: &'a [u8],
+pub(super) struct Entry<'a> {
+    pub mode: EntryMode,
+    pub name: &'a [u8],
+    pub oid: &'a [u8],
     /// Offset just past the entry.
-    end: usize,
+    pub end: usize,
 }
 
 impl TreeDiff {
@@ -281,7 +281,7 @@ fn join(directory: &BString, name: &[u8]) -> BString {
 }
 
 /// The entry at `at`: `<octal mode> <name>\0<hash>`.
-fn parse(tree: &[u8], at: usize, hash_len: usize) -> Option<Entry<'_>> {
+pub(super) fn parse(tree: &[u8], at: usize, hash_len: usize) -> Option<Entry<'_>> {
     let rest = &tree[at..];
     let space = memchr::memchr(b' ', rest)?;
     let mut mode: u32 = 0;
