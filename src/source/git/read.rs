@@ -39,8 +39,12 @@ pub fn read_blobs<V, F>(
         }
     };
     pool.install(|| {
-        // Contiguous chunks keep each thread on a run of files, version after version.
-        let chunk = (history.blobs.len() / (threads * 8)).clamp(16, 4096);
+        // Contiguous chunks keep each thread on a run of files, version after version. 64 per
+        // thread, not 8: with 8 the last chunk left one core idle for the last 0.2 s of
+        // trufflehog's 2.5 s (measured from /proc CPU time); with 64, trufflehog and curl ran 4%
+        // faster and git/git 2% (a chunk boundary only means one file's next version is read
+        // whole).
+        let chunk = (history.blobs.len() / (threads * 64)).clamp(16, 4096);
         let starts: Vec<usize> = (0..history.blobs.len()).step_by(chunk).collect();
         starts.par_iter().for_each(|&start| {
             let end = (start + chunk).min(history.blobs.len());
