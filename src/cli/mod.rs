@@ -2,6 +2,7 @@
 //! rules, matcher, allowlist), runs the command and maps the outcome to an exit status.
 //! No scanning logic lives here.
 
+mod allocator;
 pub mod args;
 mod audit;
 mod config_source;
@@ -169,6 +170,7 @@ fn history_command(args: HistoryArgs) -> Result<i32> {
         admission: plan.admission,
         budget: plan.budget.clone(),
     };
+    allocator::tune_for_history(plan.threads);
     let mut outcome = scan::scan_history(&plan.matcher, &options, &plan.settings, &diagnostics)?;
     if let Some(repository) = &repository {
         scan::tag_repository(&mut outcome.findings, repository);
