@@ -39,7 +39,20 @@ pub fn check_examples(rules: &[LoadedRule]) -> Vec<ExampleFailure> {
         }
     };
     let mut scratch = matcher.scratch();
+    // An example stands in a file its own rule's `paths` admit. Other rules scoped to other file
+    // names (`.esmtprc`, `.ftpconfig`) would not run there, so they neither report in it nor
+    // win an overlap, as in a scan (`Matcher::exclude_rules`).
+    let path_scoped: Vec<usize> = rules
+        .iter()
+        .enumerate()
+        .filter(|(_, rule)| !rule.spec.paths.is_empty())
+        .map(|(index, _)| index)
+        .collect();
     for (index, rule) in rules.iter().enumerate() {
+        matcher.exclude_rules(
+            &mut scratch,
+            path_scoped.iter().copied().filter(|&other| other != index),
+        );
         // An example of a rule that reads whole files (no keywords) is such a file's content;
         // the path condition is the collector's, not the matcher's, so it is not checked here.
         let whole_file: Vec<usize> = if matcher.is_whole_file(index) {

@@ -741,7 +741,8 @@ fn providers_documented_sample_keys_are_dropped_and_counted() {
 
 #[test]
 fn credential_stores_report_the_password_their_structure_names() {
-    // fixtures/credential-files: Robomongo, Firefox logins.json, tugboat, Rails database.yml and
+    // fixtures/credential-files: Robomongo, Firefox logins.json, tugboat, esmtp, Atom's upload
+    // settings, Rails database.yml and
     // mongoid.yml, Hadoop and Spring XML, JetBrains WebServers.xml, Terraform state, and files
     // known by their name (Rails master keys, an Ansible vault password); each with
     // values that must stay quiet beside the planted ones (ERB and ${...} references, empty and
@@ -774,6 +775,14 @@ fn credential_stores_report_the_password_their_structure_names() {
         ),
         // Known by its name; `ansible/.vault-password` is a script (#!), not reported.
         ("ansible-vault-password-file", "ansible/.vault_pass", 1, 1),
+        // Atom's remote-ftp and remote-sync upload settings, known by their file names.
+        ("atom-remote-ftp-password", "atom-site/.ftpconfig", 6, 14),
+        (
+            "atom-remote-sync-password",
+            "atom-site/.remote-sync.json",
+            6,
+            16,
+        ),
         ("rails-database-yml-password", "config/database.yml", 24, 13),
         ("rails-database-yml-password", "config/mongoid.yml", 18, 20),
         // SQL dumps: hashes in user-table INSERT and COPY rows, role passwords, password resets.
@@ -961,6 +970,9 @@ fn credential_stores_report_the_password_their_structure_names() {
             18,
         ),
         ("dockercfg-legacy-auth", "home/.dockercfg", 1, 43),
+        // esmtp: the file's password and an identity's (bare); an empty one stays quiet.
+        ("esmtp-password", "home/.esmtprc", 4, 13),
+        ("esmtp-password", "home/.esmtprc", 10, 12),
         ("tugboat-config-api-token", "home/.tugboat", 3, 17),
         (
             "firefox-logins-encrypted-password",
