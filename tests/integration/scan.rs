@@ -1004,6 +1004,13 @@ fn credential_stores_report_the_password_their_structure_names() {
             36,
             26,
         ),
+        // A PHP config's $db_pass; the getenv() read and the "$db_pass" copy stay quiet.
+        (
+            "php-config-database-password",
+            "php-shop/includes/config.php",
+            10,
+            13,
+        ),
         // The same 32 hex under another name (notes/master.key.txt) is not a master key file.
         (
             "rails-master-key-file",
