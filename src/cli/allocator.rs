@@ -1,4 +1,5 @@
-//! glibc allocator settings for history scans, made before their threads start.
+//! History scans for every command that runs one (`history`, `audit`, `import-gitleaks
+//! --history`), with glibc's allocator settings made before their threads start.
 //!
 //! glibc keeps what a run frees: an arena for each thread that ever allocated (a history scan's
 //! walk, message scanner, diff threads and readers are all different threads), and a trim
@@ -13,7 +14,7 @@
 /// Caps the arenas at the history scan's thread count and returns memory over 1 MiB to the
 /// system (allocations of 1 MiB and more get their own mapping, given back when freed).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-pub fn tune_for_history(threads: usize) {
+fn tune_for_history(threads: usize) {
     let arenas = i32::try_from(threads.max(2)).unwrap_or(i32::MAX);
     // SAFETY: `mallopt` only sets allocator parameters, which glibc reads under its own locks;
     // a value it does not accept is ignored (it returns 0, and the defaults stay).
@@ -26,4 +27,15 @@ pub fn tune_for_history(threads: usize) {
 
 /// Other allocators manage their memory their own way.
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-pub fn tune_for_history(_threads: usize) {}
+fn tune_for_history(_threads: usize) {}
+
+/// `scan::scan_history` with the allocator tuned first: the one way the commands run a
+/// history scan.
+pub fn scan_history(
+    plan: &super::plan::Plan,
+    options: &crate::source::git::HistoryOptions,
+    diagnostics: &crate::diagnostics::Diagnostics,
+) -> Result<crate::scan::ScanOutcome, crate::source::git::HistoryError> {
+    tune_for_history(options.threads);
+    crate::scan::scan_history(&plan.matcher, options, &plan.settings, diagnostics)
+}

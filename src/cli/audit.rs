@@ -207,8 +207,7 @@ fn scan_repository(
         admission: plan.admission,
         budget: plan.budget.clone(),
     };
-    super::allocator::tune_for_history(plan.threads);
-    let outcome = scan::scan_history(&plan.matcher, &options, &plan.settings, diagnostics)?;
+    let outcome = super::allocator::scan_history(plan, &options, diagnostics)?;
     let missing = outcome.summary.missing_objects;
     let partial = outcome
         .summary

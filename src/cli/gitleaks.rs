@@ -119,7 +119,7 @@ fn scan_for_entries(args: &ImportGitleaksArgs) -> Result<Vec<Finding>> {
             admission: plan.admission,
             budget: plan.budget.clone(),
         };
-        scan::scan_history(&plan.matcher, &options, &plan.settings, &diagnostics)?
+        super::allocator::scan_history(&plan, &options, &diagnostics)?
     } else {
         let walk = source::fs::WalkOptions {
             path_prefix: String::new(),

@@ -170,8 +170,7 @@ fn history_command(args: HistoryArgs) -> Result<i32> {
         admission: plan.admission,
         budget: plan.budget.clone(),
     };
-    allocator::tune_for_history(plan.threads);
-    let mut outcome = scan::scan_history(&plan.matcher, &options, &plan.settings, &diagnostics)?;
+    let mut outcome = allocator::scan_history(&plan, &options, &diagnostics)?;
     if let Some(repository) = &repository {
         scan::tag_repository(&mut outcome.findings, repository);
     }
