@@ -680,6 +680,124 @@ fn reusing_earlier_versions_reports_what_scanning_every_version_whole_reports() 
     let full = json_findings(&repo.history(&["--full-blob-scan"]));
     assert!(reused.len() >= 5, "{reused:?}");
     assert_eq!(visible(&reused), visible(&full));
+
+    // Packed with long delta chains, read through the chain reader instead of as loose
+    // objects: the same findings, whole or reused.
+    repo.git(&["repack", "-adfq", "--depth=50", "--window=250"]);
+    let deepest = deepest_blob_chain(&repo);
+    assert!(deepest >= 10, "chains are only {deepest} deep");
+    assert_eq!(visible(&json_findings(&repo.history(&[]))), visible(&full));
+    assert_eq!(
+        visible(&json_findings(&repo.history(&["--full-blob-scan"]))),
+        visible(&full)
+    );
+}
+
+/// The longest delta chain of a blob in the repository's packs.
+fn deepest_blob_chain(repo: &GitRepo) -> u64 {
+    let packs = repo.path().join(".git/objects/pack");
+    let mut deepest = 0;
+    for entry in std::fs::read_dir(packs).unwrap().flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|extension| extension == "idx") {
+            let listing = repo.git(&["verify-pack", "-v", path.to_str().unwrap()]);
+            for line in listing.lines() {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                if fields.len() == 7 && fields[1] == "blob" {
+                    deepest = deepest.max(fields[5].parse().unwrap_or(0));
+                }
+            }
+        }
+    }
+    deepest
+}
+
+#[test]
+fn a_secret_deep_in_a_packed_delta_chain_keeps_its_commit_line_and_column() {
+    // Eighty versions of one file, repacked so that the oldest sit at the far end of a long
+    // chain (git stores the newest whole): reading them oldest first walks the chain against
+    // its direction.
+    let repo = GitRepo::new();
+    let mut lines: Vec<String> = (0..200).map(|n| format!("setting_{n} = {n}")).collect();
+    let token = github_token("ghp_", 131);
+    let mut added = String::new();
+    for version in 0..80 {
+        // Each version rewrites one more line, so each is closest to the next and git chains
+        // them.
+        let at = (version * 37 + 5) % 200;
+        if at != 150 {
+            lines[at] = format!("setting_{at} = {}", version * 1000 + at);
+        }
+        let mut text = format!("{}\n", lines.join("\n"));
+        if (10..30).contains(&version) {
+            text = text.replacen(
+                "setting_150 = 150\n",
+                &format!("setting_150 = 150\ntoken = \"{token}\"\n"),
+                1,
+            );
+        }
+        repo.write("service.cfg", &text);
+        let commit = repo.commit_all(&format!("version {version}"));
+        if version == 10 {
+            added = commit;
+        }
+    }
+    repo.git(&["repack", "-adfq", "--depth=50", "--window=250"]);
+    let deepest = deepest_blob_chain(&repo);
+    assert!(deepest >= 10, "chains are only {deepest} deep");
+    let findings = json_findings(&repo.history(&[]));
+    assert_eq!(
+        attributed(&findings),
+        vec![(rule(), "service.cfg".into(), 152, added)]
+    );
+    assert_eq!(findings[0]["column"], 10);
+    assert_eq!(findings[0]["status"], "removed");
+    assert_eq!(findings[0]["occurrences"], serde_json::json!([]));
+}
+
+#[test]
+fn a_corrupt_object_in_a_pack_is_a_warning_naming_it_and_the_scan_goes_on() {
+    let repo = GitRepo::new();
+    repo.write("good.env", format!("T={}\n", github_token("ghp_", 132)));
+    // Incompressible, so that its bytes in the pack are its own and easy to damage.
+    let noise = Rng::new(133).string(BASE62, 4000);
+    repo.write("bad.txt", format!("{noise}\n"));
+    let commit = repo.commit_all("two files");
+    let bad = repo.git(&["rev-parse", "HEAD:bad.txt"]);
+    repo.git(&["repack", "-adq"]);
+    let packs = repo.path().join(".git/objects/pack");
+    let index = std::fs::read_dir(&packs)
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.path())
+        .find(|path| path.extension().is_some_and(|extension| extension == "idx"))
+        .unwrap();
+    // verify-pack: "<id> <type> <size> <size in pack> <offset>".
+    let listing = repo.git(&["verify-pack", "-v", index.to_str().unwrap()]);
+    let entry: Vec<&str> = listing
+        .lines()
+        .find(|line| line.starts_with(&bad))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let (in_pack, offset): (usize, usize) = (entry[3].parse().unwrap(), entry[4].parse().unwrap());
+    let pack = index.with_extension("pack");
+    let mut bytes = std::fs::read(&pack).unwrap();
+    for byte in &mut bytes[offset + in_pack / 4..offset + in_pack / 2] {
+        *byte = 0xff;
+    }
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&pack, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    std::fs::write(&pack, bytes).unwrap();
+    let output = repo.history(&[]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(stderr(&output).contains(&bad), "{}", stderr(&output));
+    assert_eq!(
+        attributed(&json_findings(&output)),
+        vec![(rule(), "good.env".into(), 1, commit)]
+    );
 }
 
 #[test]

@@ -14,6 +14,8 @@ use gix::bstr::{BStr, BString, ByteSlice};
 use gix::objs::tree::EntryMode;
 use gix::ObjectId;
 
+use super::chains::ChainReader;
+
 /// A file a tree diff against one parent saw added or modified.
 pub(super) struct Change {
     pub path: BString,
@@ -45,6 +47,7 @@ impl OtherParent {
     pub fn retain_new_against(
         &mut self,
         repo: &gix::Repository,
+        chains: &mut ChainReader,
         parent_tree: ObjectId,
         merge_trees: &HashMap<BString, ObjectId>,
         changes: &mut Vec<Change>,
@@ -55,7 +58,7 @@ impl OtherParent {
             changes.clear();
             return Ok(());
         }
-        let root = self.read(repo, parent_tree)?;
+        let root = self.read(repo, chains, parent_tree)?;
         self.directories
             .insert(BString::default(), DirectorySlot::Read(root));
         let mut failure = None;
@@ -63,7 +66,7 @@ impl OtherParent {
             if failure.is_some() {
                 return true;
             }
-            match self.entry_at(repo, change.path.as_bstr(), merge_trees) {
+            match self.entry_at(repo, chains, change.path.as_bstr(), merge_trees) {
                 Err(message) => {
                     failure = Some(message);
                     true
@@ -93,11 +96,12 @@ impl OtherParent {
     fn entry_at(
         &mut self,
         repo: &gix::Repository,
+        chains: &mut ChainReader,
         path: &BStr,
         merge_trees: &HashMap<BString, ObjectId>,
     ) -> Result<Lookup, String> {
         let (directory, name) = split_last(path);
-        let slot = match self.directory(repo, directory, merge_trees)? {
+        let slot = match self.directory(repo, chains, directory, merge_trees)? {
             DirectorySlot::Same => return Ok(Lookup::SameDirectory),
             DirectorySlot::Absent => return Ok(Lookup::Absent),
             DirectorySlot::Read(slot) => slot,
@@ -115,6 +119,7 @@ impl OtherParent {
     fn directory(
         &mut self,
         repo: &gix::Repository,
+        chains: &mut ChainReader,
         path: &BStr,
         merge_trees: &HashMap<BString, ObjectId>,
     ) -> Result<DirectorySlot, String> {
@@ -122,7 +127,7 @@ impl OtherParent {
             return Ok(known);
         }
         let (parent, name) = split_last(path);
-        let parent_slot = match self.directory(repo, parent, merge_trees)? {
+        let parent_slot = match self.directory(repo, chains, parent, merge_trees)? {
             DirectorySlot::Read(slot) => slot,
             other => return Ok(other),
         };
@@ -133,7 +138,7 @@ impl OtherParent {
                 if merge_trees.get(path) == Some(&oid) {
                     DirectorySlot::Same
                 } else {
-                    DirectorySlot::Read(self.read(repo, oid)?)
+                    DirectorySlot::Read(self.read(repo, chains, oid)?)
                 }
             }
             _ => DirectorySlot::Absent,
@@ -143,13 +148,18 @@ impl OtherParent {
     }
 
     /// Reads a tree into the next free slot.
-    fn read(&mut self, repo: &gix::Repository, tree: ObjectId) -> Result<usize, String> {
+    fn read(
+        &mut self,
+        repo: &gix::Repository,
+        chains: &mut ChainReader,
+        tree: ObjectId,
+    ) -> Result<usize, String> {
         if self.used == self.trees.len() {
             self.trees.push(Vec::new());
             self.cursors.push(0);
         }
         let slot = self.used;
-        super::treediff::read_tree(repo, tree, &mut self.trees[slot])?;
+        super::treediff::read_tree(repo, chains, tree, &mut self.trees[slot])?;
         self.cursors[slot] = 0;
         self.used += 1;
         Ok(slot)

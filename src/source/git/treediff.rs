@@ -13,6 +13,8 @@ use gix::bstr::{BString, ByteVec};
 use gix::objs::tree::EntryMode;
 use gix::ObjectId;
 
+use super::chains::ChainReader;
+
 use super::merges::Change;
 
 /// What one diff saw.
@@ -49,6 +51,7 @@ impl TreeDiff {
     pub fn run(
         &mut self,
         repo: &gix::Repository,
+        chains: &mut ChainReader,
         old: Option<ObjectId>,
         new: ObjectId,
         record_trees: bool,
@@ -58,9 +61,9 @@ impl TreeDiff {
         self.queue.clear();
         self.queue.push_back((BString::default(), old, new));
         while let Some((directory, old, new)) = self.queue.pop_front() {
-            read_tree(repo, new, &mut self.new)?;
+            read_tree(repo, chains, new, &mut self.new)?;
             match old {
-                Some(old) => read_tree(repo, old, &mut self.old)?,
+                Some(old) => read_tree(repo, chains, old, &mut self.old)?,
                 None => self.old.clear(),
             }
             compare(
@@ -78,15 +81,22 @@ impl TreeDiff {
     }
 }
 
-/// Reads tree `id` into `buffer`, which then holds exactly its bytes.
+/// Reads tree `id` into `buffer`, which then holds exactly its bytes: from the packs through
+/// `chains` (which keeps each delta chain's links, see `chains`), else through gix.
 pub(super) fn read_tree(
     repo: &gix::Repository,
+    chains: &mut ChainReader,
     id: ObjectId,
     buffer: &mut Vec<u8>,
 ) -> Result<(), String> {
     use gix::objs::Find;
     if id == ObjectId::empty_tree(id.kind()) {
         buffer.clear();
+        return Ok(());
+    }
+    if let Some(tree) = chains.tree(&id) {
+        buffer.clear();
+        buffer.extend_from_slice(&tree);
         return Ok(());
     }
     let (at, length) = match repo.objects.try_find(&id, buffer) {

@@ -1,0 +1,469 @@
+//! Blobs read straight from the pack files, with every link of a delta chain kept.
+//!
+//! History is read a file's versions oldest first (novelty scanning needs each version's
+//! predecessor), but git deltifies the other way: the newest version is stored whole and each
+//! older one as a delta against a newer one, in chains up to 50 deep. gix's decoder caches only
+//! the object asked for, so every older version resolved its whole chain again, inflating and
+//! copying each newer version on the way: on curl/curl that made the reading phase spend more
+//! CPU time than `git cat-file` needs for the whole repository. Here each object a chain
+//! resolution produces is kept (by pack and offset, least recently used first out, within a
+//! byte budget), and those are exactly the newer versions read next. Objects are handed out
+//! shared (`Rc`), where they were decompressed, not copied into the caller's buffer.
+//!
+//! Anything this reader does not handle (loose objects, objects in alternates, a base in
+//! another pack, corrupt data, sizes above the limit) is left to gix: `blob` returns `None` and
+//! the caller reads the object the usual way, with gix's own error messages.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::rc::Rc;
+
+use gix::odb::pack::{self, data::entry::Header};
+
+/// The pack bundles (index + data) of one repository's object directory, opened once and shared
+/// by the reader threads.
+pub(super) struct Packs {
+    bundles: Vec<pack::Bundle>,
+}
+
+impl Packs {
+    /// Every `objects/pack/*.idx` that opens with its pack. One that does not is skipped: gix
+    /// still reads (and reports) its objects.
+    pub(super) fn open(objects: &Path, object_hash: gix::hash::Kind) -> Packs {
+        let mut indices: Vec<std::path::PathBuf> = std::fs::read_dir(objects.join("pack"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|path| path.extension().is_some_and(|extension| extension == "idx"))
+            .collect();
+        indices.sort();
+        let bundles = indices
+            .iter()
+            .filter_map(|index| pack::Bundle::at(index, object_hash).ok())
+            .collect();
+        Packs { bundles }
+    }
+
+    /// Which pack holds `id`, and where in it.
+    fn locate(&self, id: &gix::oid) -> Option<(u32, u64)> {
+        self.bundles.iter().enumerate().find_map(|(pack, bundle)| {
+            let entry = bundle.index.lookup(id)?;
+            Some((pack as u32, bundle.index.pack_offset_at_index(entry)))
+        })
+    }
+}
+
+/// An object's place in the packs.
+#[derive(Clone, Copy)]
+pub(super) struct Located {
+    pack: u32,
+    offset: u64,
+}
+
+/// Deepest chain followed before giving up (git's own default depth is 50; `--depth` allows
+/// 4095): a longer one means a cycle in corrupt data.
+const MAX_CHAIN: usize = 10_000;
+
+/// One thread's reader: its inflater, buffers and cache of resolved objects.
+pub(super) struct ChainReader {
+    packs: std::sync::Arc<Packs>,
+    resolved: Resolved,
+    inflate: gix::zlib::Inflate,
+    delta: Vec<u8>,
+    chain: Vec<pack::data::Entry>,
+    /// Largest object or delta this reader resolves; beyond it, gix reads the object.
+    size_limit: u64,
+}
+
+impl ChainReader {
+    pub(super) fn new(packs: std::sync::Arc<Packs>, cache_budget: usize, size_limit: u64) -> Self {
+        ChainReader {
+            packs,
+            resolved: Resolved::new(cache_budget),
+            inflate: gix::zlib::Inflate::default(),
+            delta: Vec::new(),
+            chain: Vec::new(),
+            size_limit,
+        }
+    }
+
+    /// Where `id` is stored, if in one of the packs.
+    pub(super) fn locate(&self, id: &gix::oid) -> Option<Located> {
+        self.packs
+            .locate(id)
+            .map(|(pack, offset)| Located { pack, offset })
+    }
+
+    /// The size of the object at `at`, read from its entry (for a delta, from the start of the
+    /// delta's data) without resolving it; `None` when gix should tell.
+    pub(super) fn size(&mut self, at: Located) -> Option<u64> {
+        if let Some(known) = self.resolved.peek(at.pack, at.offset) {
+            return Some(known.len() as u64);
+        }
+        let file = &self.packs.bundles.get(at.pack as usize)?.pack;
+        let entry = file.entry(at.offset).ok()?;
+        if !entry.header.is_delta() {
+            return Some(entry.decompressed_size);
+        }
+        let compressed = file.entry_slice(entry.data_offset..file.pack_end() as u64)?;
+        // Two varints of at most 10 bytes each.
+        let mut head = [0u8; 20];
+        self.inflate.reset();
+        let (_, _, written) = self.inflate.prefix(compressed, &mut head).ok()?;
+        delta_result_size(&head[..written])
+    }
+
+    /// The blob at `at`, or `None` when gix should read it (see the module docs).
+    pub(super) fn blob(&mut self, at: Located) -> Option<Rc<Vec<u8>>> {
+        self.resolve(at.pack, at.offset, gix::object::Kind::Blob)
+    }
+
+    /// The tree `id`, or `None` when gix should read it.
+    pub(super) fn tree(&mut self, id: &gix::oid) -> Option<Rc<Vec<u8>>> {
+        let (pack, offset) = self.packs.locate(id)?;
+        self.resolve(pack, offset, gix::object::Kind::Tree)
+    }
+
+    fn resolve(
+        &mut self,
+        pack: u32,
+        offset: u64,
+        wanted: gix::object::Kind,
+    ) -> Option<Rc<Vec<u8>>> {
+        let packs = std::sync::Arc::clone(&self.packs);
+        let bundle = packs.bundles.get(pack as usize)?;
+        let file = &bundle.pack;
+        self.chain.clear();
+        let mut cursor = offset;
+        // Down the chain to an object already resolved or stored whole.
+        let (mut base, kind) = loop {
+            if let Some(found) = self.resolved.get(pack, cursor) {
+                break found;
+            }
+            let entry = file.entry(cursor).ok()?;
+            if entry.decompressed_size > self.size_limit || self.chain.len() >= MAX_CHAIN {
+                return None;
+            }
+            match entry.header {
+                Header::OfsDelta { base_distance } => {
+                    cursor = entry.checked_base_pack_offset(base_distance)?;
+                    self.chain.push(entry);
+                }
+                Header::RefDelta { base_id } => {
+                    let index = bundle.index.lookup(base_id)?;
+                    cursor = bundle.index.pack_offset_at_index(index);
+                    self.chain.push(entry);
+                }
+                header => {
+                    let kind = header.as_kind()?;
+                    let mut whole = self
+                        .resolved
+                        .spare(usize::try_from(entry.decompressed_size).ok()?);
+                    whole.resize(entry.decompressed_size as usize, 0);
+                    file.decompress_entry(&entry, &mut self.inflate, &mut whole)
+                        .ok()?;
+                    break (self.resolved.insert(pack, cursor, kind, whole), kind);
+                }
+            }
+        };
+        if kind != wanted {
+            return None;
+        }
+        // Back up the chain, keeping every version made on the way.
+        while let Some(entry) = self.chain.pop() {
+            self.delta.clear();
+            self.delta.resize(entry.decompressed_size as usize, 0);
+            file.decompress_entry(&entry, &mut self.inflate, &mut self.delta)
+                .ok()?;
+            let result_size = delta_result_size(&self.delta)?;
+            if result_size > self.size_limit {
+                return None;
+            }
+            let mut target = self.resolved.spare(result_size as usize);
+            apply_delta(&base, &self.delta, &mut target)?;
+            base = self
+                .resolved
+                .insert(pack, entry.pack_offset(), kind, target);
+        }
+        Some(base)
+    }
+}
+
+/// A varint of a delta's header (7 bits a byte, least significant first) and where it ends.
+fn delta_varint(delta: &[u8], mut at: usize) -> Option<(u64, usize)> {
+    let mut value = 0u64;
+    let mut shift = 0;
+    loop {
+        let byte = *delta.get(at)?;
+        at += 1;
+        if shift >= 64 {
+            return None;
+        }
+        value |= u64::from(byte & 0x7f) << shift;
+        shift += 7;
+        if byte & 0x80 == 0 {
+            return Some((value, at));
+        }
+    }
+}
+
+/// The size of the object a delta produces (its header's second number).
+fn delta_result_size(delta: &[u8]) -> Option<u64> {
+    let (_, at) = delta_varint(delta, 0)?;
+    delta_varint(delta, at).map(|(size, _)| size)
+}
+
+/// Applies a git delta to `base`, into `target` (cleared first), as git's pack format
+/// documents it ("Deltified representation" in gitformat-pack): the base's size and the
+/// result's size, then instructions that either copy a range of the base (high bit set; bits
+/// 0-3 say which offset bytes follow, bits 4-6 which size bytes, a size of 0 meaning 0x10000)
+/// or insert the next 1-127 bytes of the delta. `None` for anything that does not add up:
+/// the pack is corrupt, and gix reads (and reports) the object instead.
+fn apply_delta(base: &[u8], delta: &[u8], target: &mut Vec<u8>) -> Option<()> {
+    let (base_size, at) = delta_varint(delta, 0)?;
+    let (result_size, mut at) = delta_varint(delta, at)?;
+    if base_size != base.len() as u64 {
+        return None;
+    }
+    let result_size = usize::try_from(result_size).ok()?;
+    target.clear();
+    target.reserve_exact(result_size);
+    while let Some(&instruction) = delta.get(at) {
+        at += 1;
+        if instruction & 0x80 != 0 {
+            let mut offset = 0usize;
+            for byte in 0..4 {
+                if instruction & (1 << byte) != 0 {
+                    offset |= usize::from(*delta.get(at)?) << (8 * byte);
+                    at += 1;
+                }
+            }
+            let mut size = 0usize;
+            for byte in 0..3 {
+                if instruction & (0x10 << byte) != 0 {
+                    size |= usize::from(*delta.get(at)?) << (8 * byte);
+                    at += 1;
+                }
+            }
+            if size == 0 {
+                size = 0x10000;
+            }
+            target.extend_from_slice(base.get(offset..offset.checked_add(size)?)?);
+        } else if instruction != 0 {
+            let end = at + usize::from(instruction);
+            target.extend_from_slice(delta.get(at..end)?);
+            at = end;
+        } else {
+            // Instruction 0 is reserved.
+            return None;
+        }
+        if target.len() > result_size {
+            return None;
+        }
+    }
+    (target.len() == result_size).then_some(())
+}
+
+/// Resolved objects by (pack, offset), least recently used evicted first, counted by the
+/// capacity they hold. Evicted buffers nobody else holds are kept (a few) for the next
+/// objects, so a thread does not allocate per object once warm.
+struct Resolved {
+    entries: HashMap<(u32, u64), Cached>,
+    by_age: BTreeMap<u64, (u32, u64)>,
+    clock: u64,
+    held: usize,
+    budget: usize,
+    spares: Vec<Vec<u8>>,
+}
+
+struct Cached {
+    data: Rc<Vec<u8>>,
+    kind: gix::object::Kind,
+    used: u64,
+}
+
+/// Spare buffers kept for reuse.
+const SPARES: usize = 8;
+
+impl Resolved {
+    fn new(budget: usize) -> Self {
+        Resolved {
+            entries: HashMap::new(),
+            by_age: BTreeMap::new(),
+            clock: 0,
+            held: 0,
+            budget,
+            spares: Vec::new(),
+        }
+    }
+
+    /// The object at (pack, offset) if kept, without counting it as used.
+    fn peek(&self, pack: u32, offset: u64) -> Option<&Rc<Vec<u8>>> {
+        self.entries.get(&(pack, offset)).map(|cached| &cached.data)
+    }
+
+    fn get(&mut self, pack: u32, offset: u64) -> Option<(Rc<Vec<u8>>, gix::object::Kind)> {
+        let cached = self.entries.get_mut(&(pack, offset))?;
+        self.by_age.remove(&cached.used);
+        self.clock += 1;
+        cached.used = self.clock;
+        self.by_age.insert(self.clock, (pack, offset));
+        Some((Rc::clone(&cached.data), cached.kind))
+    }
+
+    /// Keeps `data` (unless it alone is over the budget) and hands it back shared.
+    fn insert(
+        &mut self,
+        pack: u32,
+        offset: u64,
+        kind: gix::object::Kind,
+        data: Vec<u8>,
+    ) -> Rc<Vec<u8>> {
+        let data = Rc::new(data);
+        let size = data.capacity();
+        if size > self.budget / 2 {
+            return data;
+        }
+        while self.held + size > self.budget {
+            let Some((_, oldest)) = self.by_age.pop_first() else {
+                break;
+            };
+            if let Some(evicted) = self.entries.remove(&oldest) {
+                self.held -= evicted.data.capacity();
+                if let Ok(buffer) = Rc::try_unwrap(evicted.data) {
+                    if self.spares.len() < SPARES {
+                        self.spares.push(buffer);
+                    }
+                }
+            }
+        }
+        self.clock += 1;
+        self.by_age.insert(self.clock, (pack, offset));
+        self.held += size;
+        if let Some(replaced) = self.entries.insert(
+            (pack, offset),
+            Cached {
+                data: Rc::clone(&data),
+                kind,
+                used: self.clock,
+            },
+        ) {
+            self.by_age.remove(&replaced.used);
+            self.held -= replaced.data.capacity();
+        }
+        data
+    }
+
+    /// An empty buffer for an object of `size` bytes: a spare that fits without wasting more
+    /// than its size again, or a new one.
+    fn spare(&mut self, size: usize) -> Vec<u8> {
+        let fitting = self
+            .spares
+            .iter()
+            .position(|spare| spare.capacity() >= size && spare.capacity() <= size.max(4096) * 2);
+        match fitting {
+            Some(position) => {
+                let mut buffer = self.spares.swap_remove(position);
+                buffer.clear();
+                buffer
+            }
+            None => Vec::with_capacity(size),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A delta as git writes one: sizes, then instructions.
+    fn varint(mut value: usize, out: &mut Vec<u8>) {
+        loop {
+            let byte = (value & 0x7f) as u8;
+            value >>= 7;
+            if value == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+
+    #[test]
+    fn deltas_copy_and_insert_as_the_pack_format_says_and_refuse_what_does_not_add_up() {
+        let base = b"the quick brown fox jumps over the lazy dog";
+        let mut delta = Vec::new();
+        varint(base.len(), &mut delta);
+        varint(23, &mut delta);
+        // Copy 10 bytes from offset 4 ("quick brow"), one offset byte and one size byte.
+        delta.extend_from_slice(&[0x80 | 0x01 | 0x10, 4, 10]);
+        // Insert "n cat"... then copy "jumps" (offset 20, size 5) and insert "!".
+        delta.push(5);
+        delta.extend_from_slice(b"n cat");
+        delta.extend_from_slice(&[0x80 | 0x01 | 0x10, 20, 5]);
+        delta.extend_from_slice(&[1, b'!']);
+        let mut target = Vec::new();
+        assert_eq!(
+            apply_delta(base, &delta, &mut target),
+            None,
+            "sizes 21 != 23"
+        );
+        delta[1] = 21;
+        assert_eq!(apply_delta(base, &delta, &mut target), Some(()));
+        assert_eq!(target, b"quick brown catjumps!");
+        assert_eq!(delta_result_size(&delta), Some(21));
+
+        // A copy past the base's end, a truncated instruction, the reserved 0, a wrong base
+        // size: each refused, none panics.
+        let mut past_end = delta[..2].to_vec();
+        past_end.extend_from_slice(&[0x80 | 0x01 | 0x10, 40, 21]);
+        assert_eq!(apply_delta(base, &past_end, &mut target), None);
+        let mut truncated = delta[..2].to_vec();
+        truncated.extend_from_slice(&[0x80 | 0x01 | 0x02]);
+        assert_eq!(apply_delta(base, &truncated, &mut target), None);
+        let mut reserved = delta[..2].to_vec();
+        reserved.push(0);
+        assert_eq!(apply_delta(base, &reserved, &mut target), None);
+        assert_eq!(apply_delta(&base[1..], &delta, &mut target), None);
+        // A copy with no size bytes copies 0x10000 bytes.
+        let big = vec![7u8; 0x10000];
+        let mut whole = Vec::new();
+        varint(big.len(), &mut whole);
+        varint(big.len(), &mut whole);
+        whole.push(0x80);
+        assert_eq!(apply_delta(&big, &whole, &mut target), Some(()));
+        assert_eq!(target.len(), 0x10000);
+    }
+
+    #[test]
+    fn the_cache_evicts_the_least_recently_used_within_its_budget_and_reuses_their_buffers() {
+        let mut resolved = Resolved::new(10_000);
+        let kind = gix::object::Kind::Blob;
+        for offset in 0..4u64 {
+            let buffer = Vec::with_capacity(3_000);
+            drop(resolved.insert(0, offset, kind, buffer));
+        }
+        // Four of 3,000 do not fit in 10,000: the oldest (0) went, and its buffer is spare.
+        assert!(resolved.get(0, 0).is_none());
+        assert!(resolved.get(0, 1).is_some());
+        assert_eq!(resolved.spares.len(), 1);
+        // 1 was used last, so 2 goes next.
+        drop(resolved.insert(0, 9, kind, Vec::with_capacity(3_000)));
+        assert!(resolved.get(0, 2).is_none());
+        assert!(resolved.get(0, 1).is_some() && resolved.get(0, 3).is_some());
+        assert_eq!(resolved.spares.len(), 2);
+        // Something held elsewhere is not recycled when evicted: 9 and 1 are, 3 is not.
+        let held = resolved.get(0, 3).map(|(data, _)| data);
+        for offset in 10..13 {
+            drop(resolved.insert(0, offset, kind, Vec::with_capacity(3_000)));
+        }
+        assert!(resolved.get(0, 3).is_none() && held.is_some());
+        assert_eq!(resolved.spares.len(), 4);
+        assert!(resolved.spare(2_500).capacity() >= 2_500);
+        assert_eq!(resolved.spares.len(), 3);
+        // Over half the budget alone is handed back, not kept.
+        drop(resolved.insert(0, 20, kind, Vec::with_capacity(6_000)));
+        assert!(resolved.get(0, 20).is_none());
+    }
+}
