@@ -11,6 +11,7 @@ pub mod decode;
 pub mod diagnostics;
 pub mod error;
 pub mod finding;
+pub(crate) mod hashing;
 pub mod matcher;
 pub mod notebook;
 pub mod pipeline;

@@ -25,7 +25,7 @@ pub struct Redactor {
     /// Every form (duplicates are harmless: a match takes the longest).
     forms: Vec<Vec<u8>>,
     /// Forms of `KEY_LEN` bytes or more, by their first `KEY_LEN` bytes.
-    by_key: HashMap<u64, Vec<u32>, BuildKeyHasher>,
+    by_key: HashMap<u64, Vec<u32>, crate::hashing::BuildMixHasher>,
     /// Shorter forms (short raw secrets), by content, and the lengths that occur.
     short: HashMap<Vec<u8>, u32>,
     short_lengths: Vec<usize>,
@@ -45,7 +45,7 @@ impl Redactor {
             forms.push(secret.to_vec());
             encoded_forms(secret, &mut forms);
         }
-        let mut by_key: HashMap<u64, Vec<u32>, BuildKeyHasher> = HashMap::default();
+        let mut by_key: HashMap<u64, Vec<u32>, crate::hashing::BuildMixHasher> = HashMap::default();
         let mut short = HashMap::new();
         let mut short_lengths = Vec::new();
         for (index, form) in forms.iter().enumerate() {
@@ -135,34 +135,6 @@ fn key(bytes: &[u8]) -> u64 {
     let mut first = [0u8; KEY_LEN];
     first.copy_from_slice(&bytes[..KEY_LEN]);
     u64::from_le_bytes(first)
-}
-
-/// Keys are already well-mixed bytes of secrets; one multiply spreads them over the table
-/// (SipHash per position of every snippet is measurably slower and buys nothing here).
-#[derive(Default, Clone, Copy)]
-struct BuildKeyHasher;
-
-impl std::hash::BuildHasher for BuildKeyHasher {
-    type Hasher = KeyHasher;
-    fn build_hasher(&self) -> KeyHasher {
-        KeyHasher(0)
-    }
-}
-
-struct KeyHasher(u64);
-
-impl std::hash::Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(byte)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    fn write_u64(&mut self, value: u64) {
-        self.0 = (value ^ (value >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
 }
 
 /// Masks every reported secret in every finding's snippet and commit message (unless the user

@@ -149,13 +149,6 @@ impl ChainReader {
         }
     }
 
-    fn count_read(&mut self, packs: &Packs, bytes: usize) {
-        self.unreported += bytes as u64;
-        if self.unreported >= REPORT_EVERY {
-            packs.count_read(std::mem::take(&mut self.unreported));
-        }
-    }
-
     /// Where `id` is stored, if in one of the packs.
     pub(super) fn locate(&self, id: &gix::oid) -> Option<Located> {
         self.packs
@@ -199,41 +192,53 @@ impl ChainReader {
         offset: u64,
         wanted: gix::object::Kind,
     ) -> Option<Rc<Vec<u8>>> {
-        let packs = std::sync::Arc::clone(&self.packs);
+        // Borrowed field by field, so the packs are not cloned (a shared atomic count) per object.
+        let ChainReader {
+            packs,
+            resolved,
+            inflate,
+            delta,
+            chain,
+            size_limit,
+            unreported,
+        } = self;
         let bundle = packs.bundles.get(pack as usize)?;
         let file = &bundle.pack;
-        self.chain.clear();
+        let mut count_read = |bytes: usize| {
+            *unreported += bytes as u64;
+            if *unreported >= REPORT_EVERY {
+                packs.count_read(std::mem::take(unreported));
+            }
+        };
+        chain.clear();
         let mut cursor = offset;
         // Down the chain to an object already resolved or stored whole.
         let (mut base, kind) = loop {
-            if let Some(found) = self.resolved.get(pack, cursor) {
+            if let Some(found) = resolved.get(pack, cursor) {
                 break found;
             }
             let entry = file.entry(cursor).ok()?;
-            if entry.decompressed_size > self.size_limit || self.chain.len() >= MAX_CHAIN {
+            if entry.decompressed_size > *size_limit || chain.len() >= MAX_CHAIN {
                 return None;
             }
             match entry.header {
                 Header::OfsDelta { base_distance } => {
                     cursor = entry.checked_base_pack_offset(base_distance)?;
-                    self.chain.push(entry);
+                    chain.push(entry);
                 }
                 Header::RefDelta { base_id } => {
                     let index = bundle.index.lookup(base_id)?;
                     cursor = bundle.index.pack_offset_at_index(index);
-                    self.chain.push(entry);
+                    chain.push(entry);
                 }
                 header => {
                     let kind = header.as_kind()?;
                     let size = usize::try_from(entry.decompressed_size).ok()?;
-                    self.resolved.make_room(size);
-                    let mut whole = self.resolved.spare(size);
-                    whole.resize(entry.decompressed_size as usize, 0);
-                    let read = file
-                        .decompress_entry(&entry, &mut self.inflate, &mut whole)
-                        .ok()?;
-                    self.count_read(&packs, read);
-                    break (self.resolved.insert(pack, cursor, kind, whole), kind);
+                    resolved.make_room(size);
+                    let mut whole = resolved.spare(size);
+                    whole.resize(size, 0);
+                    count_read(file.decompress_entry(&entry, inflate, &mut whole).ok()?);
+                    break (resolved.insert(pack, cursor, kind, whole), kind);
                 }
             }
         };
@@ -241,23 +246,18 @@ impl ChainReader {
             return None;
         }
         // Back up the chain, keeping every version made on the way.
-        while let Some(entry) = self.chain.pop() {
-            self.delta.clear();
-            self.delta.resize(entry.decompressed_size as usize, 0);
-            let read = file
-                .decompress_entry(&entry, &mut self.inflate, &mut self.delta)
-                .ok()?;
-            self.count_read(&packs, read);
-            let result_size = delta_result_size(&self.delta)?;
-            if result_size > self.size_limit {
+        while let Some(entry) = chain.pop() {
+            delta.clear();
+            delta.resize(entry.decompressed_size as usize, 0);
+            count_read(file.decompress_entry(&entry, inflate, delta).ok()?);
+            let result_size = delta_result_size(delta)?;
+            if result_size > *size_limit {
                 return None;
             }
-            self.resolved.make_room(result_size as usize);
-            let mut target = self.resolved.spare(result_size as usize);
-            apply_delta(&base, &self.delta, &mut target)?;
-            base = self
-                .resolved
-                .insert(pack, entry.pack_offset(), kind, target);
+            resolved.make_room(result_size as usize);
+            let mut target = resolved.spare(result_size as usize);
+            apply_delta(&base, delta, &mut target)?;
+            base = resolved.insert(pack, entry.pack_offset(), kind, target);
         }
         Some(base)
     }
@@ -345,7 +345,7 @@ fn apply_delta(base: &[u8], delta: &[u8], target: &mut Vec<u8>) -> Option<()> {
 /// `BTreeMap` by age and a `SipHash` map here had cost 7.7% of trufflehog's history CPU, the
 /// allocator another 5%.
 struct Resolved {
-    index: HashMap<(u32, u64), u32, std::hash::BuildHasherDefault<OffsetHasher>>,
+    index: HashMap<(u32, u64), u32, crate::hashing::BuildMixHasher>,
     slots: Vec<Slot>,
     free_slots: Vec<u32>,
     /// Most and least recently used slots (`NONE` when empty).
@@ -368,33 +368,6 @@ struct Slot {
 }
 
 const NONE: u32 = u32::MAX;
-
-/// Pack offsets are distinct integers: a multiply-and-fold hash spreads them as well as
-/// `SipHash` at a fraction of the cost (no hostile input chooses them: they are positions in
-/// the repository's own pack).
-#[derive(Default)]
-struct OffsetHasher(u64);
-
-impl std::hash::Hasher for OffsetHasher {
-    fn finish(&self) -> u64 {
-        let mixed = self.0.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        mixed ^ (mixed >> 29)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.write_u64(u64::from(byte));
-        }
-    }
-
-    fn write_u32(&mut self, value: u32) {
-        self.write_u64(u64::from(value));
-    }
-
-    fn write_u64(&mut self, value: u64) {
-        self.0 = (self.0.rotate_left(26) ^ value).wrapping_mul(0x2545_f491_4f6c_dd1d);
-    }
-}
 
 fn size_class(size: usize) -> usize {
     (usize::BITS - size.leading_zeros()) as usize
@@ -475,8 +448,8 @@ impl Resolved {
     }
 
     /// Evicts the least recently used until `size` more bytes fit, keeping their buffers as
-    /// spares where nobody else holds them.
-    /// An object over half the budget is never kept, so it makes no room.
+    /// spares where nobody else holds them. An object over half the budget is never kept, so
+    /// it makes no room.
     fn make_room(&mut self, size: usize) {
         if size > self.budget / 2 {
             return;

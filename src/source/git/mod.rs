@@ -344,14 +344,58 @@ pub fn parse_since(text: &str) -> Result<i64, String> {
         .map_err(|error| format!("cannot parse --since {text:?}: {error}"))
 }
 
+/// Leaves in `buffer` only the `length` bytes gix decoded at address `at` inside it. gix
+/// decodes from the buffer's start (packed and loose objects alike) and may leave more behind;
+/// the address is checked anyway so that a change there cannot shift the bytes read.
+/// `false` when the bytes are not inside `buffer` at all.
+pub(super) fn keep_only_decoded(buffer: &mut Vec<u8>, at: usize, length: usize) -> bool {
+    if length == 0 {
+        buffer.clear();
+        return true;
+    }
+    let base = buffer.as_ptr() as usize;
+    let Some(start) = at.checked_sub(base) else {
+        return false;
+    };
+    if start + length > buffer.len() {
+        return false;
+    }
+    if start != 0 {
+        buffer.copy_within(start..start + length, 0);
+    }
+    buffer.truncate(length);
+    true
+}
+
 #[cfg(test)]
 mod tests {
-    use super::format_time;
+    use super::{format_time, keep_only_decoded};
 
     #[test]
     fn formats_epoch_seconds_as_rfc3339_utc() {
         assert_eq!(format_time(0), "1970-01-01T00:00:00Z");
         assert_eq!(format_time(1_700_000_000), "2023-11-14T22:13:20Z");
         assert_eq!(format_time(951_782_400), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn only_the_bytes_gix_decoded_are_kept_and_bytes_elsewhere_are_refused() {
+        let mut buffer = b"..tree bytes..".to_vec();
+        let at = buffer.as_ptr() as usize + 2;
+        assert!(keep_only_decoded(&mut buffer, at, 10));
+        assert_eq!(buffer, b"tree bytes");
+        let elsewhere = b"somewhere else".to_vec();
+        assert!(!keep_only_decoded(
+            &mut buffer,
+            elsewhere.as_ptr() as usize,
+            4
+        ));
+        let end = buffer.as_ptr() as usize + 8;
+        assert!(
+            !keep_only_decoded(&mut buffer, end, 4),
+            "runs past the buffer's end"
+        );
+        assert!(keep_only_decoded(&mut buffer, 0, 0));
+        assert!(buffer.is_empty());
     }
 }

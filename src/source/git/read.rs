@@ -71,29 +71,6 @@ pub fn read_blobs<V, F>(
     });
 }
 
-/// Leaves in `buffer` only the `length` bytes gix decoded at address `at` inside it. gix
-/// decodes from the buffer's start (packed and loose objects alike) and may leave more behind;
-/// the address is checked anyway so that a change there cannot shift the bytes scanned.
-/// `false` when the bytes are not inside `buffer` at all.
-fn keep_only(buffer: &mut Vec<u8>, at: usize, length: usize) -> bool {
-    if length == 0 {
-        buffer.clear();
-        return true;
-    }
-    let base = buffer.as_ptr() as usize;
-    let Some(start) = at.checked_sub(base) else {
-        return false;
-    };
-    if start + length > buffer.len() {
-        return false;
-    }
-    if start != 0 {
-        buffer.copy_within(start..start + length, 0);
-    }
-    buffer.truncate(length);
-    true
-}
-
 /// Blobs above this are not kept as the previous version of the next one, so a reader thread
 /// holds one large blob at a time.
 const LARGE_BLOB: usize = 32 * 1024 * 1024;
@@ -227,7 +204,7 @@ fn read_range<V: BlobVisitor>(
                     match gix::prelude::FindExt::find_blob(&repo.objects, &entry.id, &mut buffer) {
                         Ok(blob) => {
                             let (at, length) = (blob.data.as_ptr() as usize, blob.data.len());
-                            if !keep_only(&mut buffer, at, length) {
+                            if !super::keep_only_decoded(&mut buffer, at, length) {
                                 diagnostics.warn(format!(
                                     "blob {}: cannot read: its bytes are not where gix put them",
                                     entry.id

@@ -107,22 +107,11 @@ pub(super) fn read_tree(
         Ok(None) => return Err(format!("tree {id} cannot be read: it is missing")),
         Err(error) => return Err(format!("tree {id} cannot be read: {error}")),
     };
-    // gix decodes into the buffer from its start (packed, loose and cached objects alike); the
-    // offset is taken anyway so that a change there cannot shift the bytes read.
-    if length == 0 {
-        buffer.clear();
-        return Ok(());
-    }
-    let start = at.saturating_sub(buffer.as_ptr() as usize);
-    if start + length > buffer.len() {
+    if !super::keep_only_decoded(buffer, at, length) {
         return Err(format!(
             "tree {id} cannot be read: its bytes are not where gix put them"
         ));
     }
-    if start != 0 {
-        buffer.copy_within(start..start + length, 0);
-    }
-    buffer.truncate(length);
     Ok(())
 }
 
